@@ -1,0 +1,19 @@
+module github.com/breakerlab/breakerlab
+
+go 1.26.0
+
+replace github.com/Azure/go-ansiterm => github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c
+
+replace github.com/google/pprof => github.com/google/pprof v0.0.0-20260906184651-6331bc6350fe
+
+require (
+	github.com/HdrHistogram/hdrhistogram-go v1.1.2 // indirect
+	github.com/belong-inc/go-hubspot v0.11.0 // indirect
+	github.com/google/go-querystring v1.0.0 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
+	golang.org/x/sync v0.18.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/term v0.37.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
