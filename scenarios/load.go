@@ -568,3 +568,54 @@ func (d *decoder) gateErr(n *yaml.Node, err error) {
 	}
 	d.errs = append(d.errs, &Error{Pos: p, Msg: fmt.Sprintf("gate %q: %s", n.Value, se.msg), Hint: se.hint})
 }
+
+// ParseFault validates one fault window given on its own, in the shape of a
+// scenario's services.NAME.faults[] item (JSON is YAML too), for a service.
+// A missing at means 0s. expect is derived from the production call timeout
+// when absent.
+func ParseFault(source, service string, data []byte) (Window, error) {
+	d := &decoder{file: source}
+	if !slices.Contains(serviceNames, service) {
+		return Window{}, ErrorList{{Pos: Pos{File: source}, Msg: fmt.Sprintf("unknown service %q", service), Hint: suggest(service, serviceNames)}}
+	}
+	if len(data) > maxFileSize {
+		return Window{}, ErrorList{{Pos: Pos{File: source}, Msg: "fault is larger than 1 MiB"}}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Window{}, ErrorList{yamlError(source, err)}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return Window{}, ErrorList{{Pos: Pos{File: source, Line: 1, Column: 1}, Msg: "empty fault", Hint: `for example {"for": "10s", "error": {"status": 503}}`}}
+	}
+	n := doc.Content[0]
+	if n.Kind == yaml.MappingNode && !hasKey(n, "at") {
+		n.Content = append(n.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "at"},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "0s"})
+	}
+	if aliases(n) {
+		return Window{}, ErrorList{{Pos: d.pos(n), Msg: "YAML anchors and aliases are not supported"}}
+	}
+	w := d.window(n, service)
+	if len(d.errs) > 0 {
+		return Window{}, d.errs
+	}
+	if !w.ExpectSet {
+		c, _ := ProfileDefaults("production", service)
+		w.Expect = Noise
+		if w.Failing(c.CallTimeout) {
+			w.Expect = Outage
+		}
+	}
+	return w, nil
+}
+
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}

@@ -54,43 +54,66 @@ func (w *Window) Kinds() []string {
 func HTTPWindows(s *scenarios.Scenario, service string) ([]Window, error) {
 	var out []Window
 	for i, sw := range s.Services[service].Faults {
-		w := Window{
-			Service: service,
-			Group:   i,
-			Expect:  string(sw.Expect),
-			Source:  FromScenario,
-			Start:   s.Real(sw.At),
-			End:     s.Real(sw.End(s.Duration)),
-			Refuse:  sw.Refuse,
-		}
-		rules, err := httpRules(s, sw)
+		ws, err := Convert(service, i, sw, s.TimeScale, s.Real(s.Duration))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sw.Pos, err)
 		}
-		w.Rules = rules
-		if sw.Ramp != nil {
-			w.Ramp = &Ramp{From: sw.Ramp.From, To: sw.Ramp.To}
-		}
-		if sw.Flap == nil {
-			out = append(out, w)
-			continue
-		}
-		period := s.Real(sw.Flap.Period)
-		on := time.Duration(float64(period) * sw.Flap.Duty)
-		for k, start := 1, w.Start; start < w.End; k, start = k+1, start+period {
-			phase := w
-			phase.Phase = k
-			phase.Start, phase.End = start, min(start+on, w.End)
-			out = append(out, phase)
-		}
+		out = append(out, ws...)
 	}
 	return out, nil
 }
 
-func httpRules(s *scenarios.Scenario, sw scenarios.Window) ([]Rule, error) {
+// Convert turns one scenario window of an HTTP service into schedule windows,
+// dividing every duration by timeScale; runEnd is the real end of the run,
+// where an open window stops (0 keeps it open). A flap becomes one window
+// per failing phase, all in the same group.
+func Convert(service string, group int, sw scenarios.Window, timeScale float64, runEnd time.Duration) ([]Window, error) {
+	if timeScale <= 0 {
+		timeScale = 1
+	}
+	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / timeScale) }
+	w := Window{
+		Service: service,
+		Group:   group,
+		Expect:  string(sw.Expect),
+		Source:  FromScenario,
+		Start:   scale(sw.At),
+		End:     scale(sw.At + sw.For),
+		Refuse:  sw.Refuse,
+	}
+	if sw.Open {
+		w.End, w.Open = runEnd, runEnd == 0
+	}
+	rules, err := httpRules(sw, scale, timeScale)
+	if err != nil {
+		return nil, err
+	}
+	w.Rules = rules
+	if sw.Ramp != nil {
+		w.Ramp = &Ramp{From: sw.Ramp.From, To: sw.Ramp.To}
+	}
+	if sw.Flap == nil {
+		return []Window{w}, nil
+	}
+	if w.Open {
+		return nil, fmt.Errorf("a flap needs a window that ends")
+	}
+	var out []Window
+	period := scale(sw.Flap.Period)
+	on := time.Duration(float64(period) * sw.Flap.Duty)
+	for k, start := 1, w.Start; start < w.End; k, start = k+1, start+period {
+		phase := w
+		phase.Phase = k
+		phase.Start, phase.End = start, min(start+on, w.End)
+		out = append(out, phase)
+	}
+	return out, nil
+}
+
+func httpRules(sw scenarios.Window, scale func(time.Duration) time.Duration, timeScale float64) ([]Rule, error) {
 	var rules []Rule
 	if l := sw.Latency; l != nil {
-		rules = append(rules, Rule{Kind: "latency", Rate: l.Rate, Fault: Latency{Mean: s.Real(l.Mean), Jitter: s.Real(l.Jitter), Dist: Distribution(l.Dist)}})
+		rules = append(rules, Rule{Kind: "latency", Rate: l.Rate, Fault: Latency{Mean: scale(l.Mean), Jitter: scale(l.Jitter), Dist: Distribution(l.Dist)}})
 	}
 	if e := sw.Error; e != nil {
 		if e.Status == 0 {
@@ -99,7 +122,7 @@ func httpRules(s *scenarios.Scenario, sw scenarios.Window) ([]Rule, error) {
 		rules = append(rules, Rule{Kind: "error", Rate: e.Rate, Fault: Error{Status: e.Status, Body: e.Body}})
 	}
 	if rl := sw.RateLimit; rl != nil {
-		rules = append(rules, Rule{Kind: "rate_limit", Rate: 1, Fault: NewRateLimit(rl.Limit, s.Real(rl.Per))})
+		rules = append(rules, Rule{Kind: "rate_limit", Rate: 1, Fault: NewRateLimit(rl.Limit, scale(rl.Per))})
 	}
 	if h := sw.Hang; h != nil {
 		rules = append(rules, Rule{Kind: "hang", Rate: h.Rate, Fault: Hang{}})
@@ -108,7 +131,7 @@ func httpRules(s *scenarios.Scenario, sw scenarios.Window) ([]Rule, error) {
 		rules = append(rules, Rule{Kind: "reset", Rate: r.Rate, Fault: Reset{}})
 	}
 	if sb := sw.SlowBody; sb != nil {
-		bps := int(float64(sb.BytesPerSecond) * max(s.TimeScale, 1))
+		bps := int(float64(sb.BytesPerSecond) * max(timeScale, 1))
 		rules = append(rules, Rule{Kind: "slow_body", Rate: sb.Rate, Fault: SlowBody{BytesPerSecond: bps}})
 	}
 	if t := sw.Truncate; t != nil {
