@@ -67,10 +67,14 @@ Usage:
   breakerlab <command> [flags] [arguments]
 
 Commands:
+  run SCENARIO [flags]   run a scenario (a file or a built-in name): fakes
+                         in-process, campaigns, report.json in --out DIR
   scenarios [NAME]       list the built-in scenarios, or print one
   validate FILE...       check scenario files; exit 0 when all are valid, 2 when not
   fakes [flags]          run the fake HubSpot, Lemlist, Explorium and n8n servers
                          on loopback with a control API, until interrupted
+  bench [--campaigns N]  measure calls/s, timer lateness, peak RSS and breaker
+                         overhead with N (default 10000) concurrent campaigns
   version                print the version
   help                   print this help
 
@@ -102,8 +106,12 @@ func run(ctx context.Context, args []string, env *environ) error {
 		return cmdValidate(rest, env)
 	case "fakes":
 		return cmdFakes(ctx, rest, env)
+	case "run":
+		return cmdRun(ctx, rest, env)
+	case "bench":
+		return cmdBench(ctx, rest, env)
 	}
-	return usageErr("unknown command %q (commands: scenarios, validate, fakes, version, help)", cmd)
+	return usageErr("unknown command %q (commands: run, scenarios, validate, fakes, bench, version, help)", cmd)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

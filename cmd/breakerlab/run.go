@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/term"
+
+	"github.com/breakerlab/breakerlab/harness"
+	"github.com/breakerlab/breakerlab/reports"
+	"github.com/breakerlab/breakerlab/scenarios"
+)
+
+func cmdRun(ctx context.Context, args []string, env *environ) error {
+	fs := newFlags("run", "run SCENARIO [--out DIR] [--seed N] [--time-scale X] [--campaigns N]", env)
+	out := fs.String("out", "out", "write report.json into `DIR`")
+	seed := fs.Uint64("seed", 0, "seed for every random draw (default: the scenario's, else random; always printed)")
+	timeScale := fs.Float64("time-scale", 0, "override the scenario's time_scale `X`")
+	campaigns := fs.Int("campaigns", 0, "override load.campaigns with `N` (concurrency is capped to it)")
+	replicas := fs.Int("replicas", 0, "override the number of simulated app replicas `N`")
+	baseline := fs.String("baseline", "", "a previous `report.json` that \"baseline\" gates compare against")
+	quiet := fs.Bool("quiet", false, "no progress display")
+	// Flags may follow the scenario, as in "run n8n-outage --out dir".
+	var positional []string
+	rest := args
+	for {
+		if err := parseFlags(fs, rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(positional) != 1 {
+		return usageErr("run needs exactly one SCENARIO (a file or a built-in name; see breakerlab scenarios)")
+	}
+	s, err := scenarios.Resolve(positional[0])
+	if err != nil {
+		return err
+	}
+	if flagSet(fs, "seed") {
+		s.Seed, s.SeedSet = *seed, true
+	}
+	switch {
+	case *timeScale < 0 || *timeScale > 1000:
+		return usageErr("--time-scale must be in (0, 1000]")
+	case *timeScale > 0:
+		s.TimeScale = *timeScale
+	}
+	switch {
+	case *campaigns < 0:
+		return usageErr("--campaigns must be at least 1")
+	case *campaigns > 0:
+		s.Load.Campaigns = *campaigns
+		s.Load.Concurrency = min(s.Load.Concurrency, *campaigns)
+	}
+	switch {
+	case *replicas < 0:
+		return usageErr("--replicas must be at least 1")
+	case *replicas > 0:
+		s.Replicas = *replicas
+	}
+	var base *reports.Report
+	if *baseline != "" {
+		if base, err = readReport(*baseline); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+	}
+	fmt.Fprintf(env.stderr, "breakerlab run: scenario %s, seed %d, time_scale %g, %d campaigns, %d replica(s)\n",
+		s.Name, s.Seed, s.TimeScale, s.Load.Campaigns, max(s.Replicas, 1))
+	opts := harness.Options{Scenario: s, Out: *out, Baseline: base}
+	if !*quiet {
+		opts.Progress = env.stderr
+		if f, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			opts.Terminal = true
+		}
+	}
+	res, err := harness.Run(ctx, opts)
+	if err != nil {
+		return &exitError{code: exitHarness, err: err}
+	}
+	printSummary(env, res)
+	switch {
+	case res.Interrupted:
+		return &exitError{code: exitHarness, err: fmt.Errorf("interrupted: partial report written to %s", res.ReportPath)}
+	case !res.Report.Passed:
+		return &exitError{code: exitGate, err: errors.New("a gate failed"), quiet: true}
+	}
+	return nil
+}
+
+func printSummary(env *environ, res *harness.Result) {
+	r := res.Report
+	w := env.stdout
+	fmt.Fprintf(w, "run %s  scenario %s  seed %d\n", r.RunID, r.Scenario, r.Seed)
+	fmt.Fprintf(w, "campaigns: %d started, %d completed, %d degraded, %d failed\n", r.Campaigns.Started, r.Campaigns.Completed, r.Campaigns.Degraded, r.Campaigns.Failed)
+	fmt.Fprintf(w, "ledger: %d intended, %d delivered, %d replayed, %d reported failed, %d lost, %d duplicated\n",
+		r.Ledger.Intended, r.Ledger.Delivered, r.Ledger.Replayed, r.Ledger.ReportedFailed, r.Ledger.Lost, r.Ledger.Duplicated)
+	for _, s := range r.Services {
+		b := s.Breaker
+		fmt.Fprintf(w, "%-10s calls %6d (ok %d, failed %d, timed out %d, rejected %d)  p95 %.1fms  opens %d (false %d)  outages %d missed %d",
+			s.Name, s.Calls.Total, s.Calls.Succeeded, s.Calls.Failed, s.Calls.TimedOut, s.Calls.Rejected, s.LatencyMs.P95, b.Opens, b.FalseOpens, len(s.Outages), b.MissedOutages)
+		for _, o := range s.Outages {
+			if o.DetectionNominalMs != nil {
+				fmt.Fprintf(w, "  detect %.0fms", *o.DetectionNominalMs)
+			}
+			if o.RecoveryNominalMs != nil {
+				fmt.Fprintf(w, " recover %.0fms", *o.RecoveryNominalMs)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	for _, g := range r.Gates {
+		mark := "ok  "
+		if !g.Passed {
+			mark = "FAIL"
+		}
+		val := "-"
+		if g.Value != nil {
+			val = fmt.Sprintf("%g", *g.Value)
+		}
+		fmt.Fprintf(w, "%s %s %s (value %s) %s\n", mark, g.Metric, g.Expression, val, g.Note)
+	}
+	for _, warn := range r.Harness.Warnings {
+		fmt.Fprintln(w, "warning:", warn)
+	}
+	fmt.Fprintf(w, "timer lateness p50 %.2fms p99 %.2fms, cpu busy %.0f%%\n", r.Harness.TimerLatenessP50Ms, r.Harness.TimerLatenessP99Ms, r.Harness.CPUBusy*100)
+	if res.ReportPath != "" {
+		fmt.Fprintf(w, "report: %s\n", res.ReportPath)
+	}
+}
+
+func readReport(path string) (*reports.Report, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "report.json")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	var r reports.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return &r, nil
+}
