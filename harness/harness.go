@@ -378,4 +378,3 @@ func warnings(s *scenarios.Scenario, rec *reports.Recording, interrupted bool) [
 	}
 	return w
 }
-
