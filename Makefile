@@ -26,9 +26,10 @@ run: build
 fakes: build
 	$(BIN) fakes --scenario $(SCENARIO)
 
-## bench: Go benchmarks of the hot paths
-bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./fakes/... ./breaker/... ./scenarios/...
+## bench: Go benchmarks of the hot paths, then 10,000 concurrent campaigns end to end
+bench: build
+	$(GO) test -run='^$$' -bench=. -benchmem ./breaker/... ./clients/... ./fakes/...
+	$(BIN) bench --campaigns 10000
 
 ## lint: formatting and vet
 lint:

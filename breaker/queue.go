@@ -93,7 +93,9 @@ func (q *Queue) Replayed() []string {
 // returns nil. A pass stops at the first rejection (the breaker opened
 // again). Writes queued while the breaker stays closed wait for its next
 // close or for Drain, so that replays never add load to a failing service
-// the breaker has not given up on. The caller owns the goroutine running it.
+// the breaker has not given up on. When ctx ends, the replay in flight is
+// finished (within CallTimeout and Retry) rather than cut off, since the
+// service may already have applied it. The caller owns the goroutine running it.
 func (q *Queue) Run(ctx context.Context) error {
 	for {
 		closed := q.b.OnClose()
@@ -121,7 +123,8 @@ func (q *Queue) Run(ctx context.Context) error {
 // Drain replays every write still queued once, through the breaker, and
 // settles the queue: it is the end-of-run accounting. While the breaker is
 // open Drain waits for it to let probes through, so a rejection does not use
-// up a write's one try; when ctx ends, the writes not yet tried fail.
+// up a write's one try; when ctx ends, the replay in flight is finished (as
+// in Run) and the writes not yet tried fail.
 //
 // replayed holds every key replayed so far, by Run or by this Drain (what
 // Replayed returns afterwards); failed holds every key that failed, and the
@@ -196,7 +199,10 @@ func (q *Queue) replay(ctx context.Context, w *write) Outcome {
 	fn := w.fn
 	q.mu.Unlock()
 
-	_, out, err := run(ctx, q.b, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
+	// A replay is never cut off by ctx: the service may apply a write whose
+	// answer never arrives, and replaying it again later would apply it
+	// twice. CallTimeout and Retry still bound it.
+	_, out, err := run(context.WithoutCancel(ctx), q.b, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
 
 	q.mu.Lock()
 	defer q.mu.Unlock()
