@@ -325,7 +325,9 @@ func TestRetryAfterHonoured(t *testing.T) {
 		t.Run(http.StatusText(code), func(t *testing.T) {
 			t.Parallel()
 			f := newFake(t, 200, code)
+			f.mu.Lock()
 			f.retryAfter = "1"
+			f.mu.Unlock()
 			b := mustNew(t, Settings{Service: "svc", Retry: Retry{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}}, nil, nil)
 			if _, err := Do(context.Background(), b, f.get); err != nil {
 				t.Fatal(err)

@@ -1,11 +1,15 @@
 package harness_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/breakerlab/breakerlab/harness"
 	"github.com/breakerlab/breakerlab/reports"
@@ -179,5 +183,48 @@ gates:
 	}
 	if !res.Report.Passed {
 		t.Errorf("gates: %+v", res.Report.Gates)
+	}
+}
+
+// TestInterruptedRunStillReports cancels a run midway, as Ctrl-C does: the
+// report of what was recorded is still written.
+func TestInterruptedRunStillReports(t *testing.T) {
+	s := builtin(t, "n8n-outage")
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	// The first progress line says the run is under way.
+	pr, pw := io.Pipe()
+	var res *harness.Result
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err = harness.Run(ctx, harness.Options{Scenario: s, Out: out, Progress: pw, ProgressEvery: 200 * time.Millisecond})
+		pw.Close()
+	}()
+	line, _ := bufio.NewReader(pr).ReadString('\n')
+	if !strings.Contains(line, "campaigns") {
+		t.Fatalf("progress line %q", line)
+	}
+	go io.Copy(io.Discard, pr)
+	cancel()
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted {
+		t.Error("run not marked interrupted")
+	}
+	if res.Report.Campaigns.Started == 0 || res.Report.Campaigns.Started >= 2000 {
+		t.Errorf("started %d campaigns before the interrupt", res.Report.Campaigns.Started)
+	}
+	if len(res.Report.Harness.Warnings) == 0 {
+		t.Error("no warning that the run was interrupted")
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.json")); err != nil {
+		t.Errorf("no report after the interrupt: %v", err)
+	}
+	if took := res.Recording.FinishedAt.Sub(res.Recording.StartedAt); took > 5*time.Second {
+		t.Errorf("interrupted run went on for %v", took)
 	}
 }

@@ -161,3 +161,85 @@ func TestFakesCommand(t *testing.T) {
 		t.Errorf("seed not printed: %q", errb.String())
 	}
 }
+
+const tinyRun = `name: tiny
+seed: 9
+duration: 2s
+time_scale: 4
+load:
+  campaigns: 40
+  concurrency: 20
+  arrival: {rate: 40/s}
+  steps: [hubspot.upsert_contact, n8n.trigger]
+services:
+  n8n:
+    faults:
+      - {at: 0s, latency: {mean: 5ms}}
+gates:
+  lost_operations: ["== 0"]
+  campaigns_failed: ["%s"]
+`
+
+func writeScenario(t *testing.T, gate string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(p, []byte(strings.Replace(tinyRun, "%s", gate, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRunExitCodes(t *testing.T) {
+	tests := []struct {
+		name, gate string
+		want       int
+	}{
+		{"passing gates exit 0", "== 0", exitOK},
+		{"a failing gate exits 1", "> 1000", exitGate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			env, stdout, _ := testEnv(nil)
+			err := run(context.Background(), []string{"run", writeScenario(t, tt.gate), "--out", out, "--quiet"}, env)
+			if code := exitCode(err); code != tt.want {
+				t.Fatalf("exit %d (%v), want %d\n%s", code, err, tt.want, stdout)
+			}
+			data, err := os.ReadFile(filepath.Join(out, "report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				Seed   uint64
+				Passed bool
+				Gates  []struct{ Passed bool }
+			}
+			if err := json.Unmarshal(data, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Seed != 9 || r.Passed != (tt.want == exitOK) || len(r.Gates) != 2 {
+				t.Errorf("report: %+v", r)
+			}
+			if !strings.Contains(stdout.String(), "seed 9") {
+				t.Errorf("summary lacks the seed:\n%s", stdout)
+			}
+		})
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	tests := [][]string{
+		{"run"},
+		{"run", "a", "b"},
+		{"run", "no-such-scenario"},
+		{"run", "n8n-outage", "--time-scale", "-1"},
+		{"run", "n8n-outage", "--campaigns", "-5"},
+		{"run", "n8n-outage", "--baseline", "/nonexistent/report.json"},
+	}
+	for _, args := range tests {
+		env, _, _ := testEnv(nil)
+		if code := exitCode(run(context.Background(), args, env)); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
