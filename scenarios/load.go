@@ -131,6 +131,12 @@ func (d *decoder) check(s *Scenario, loadNode *yaml.Node) {
 		}
 		d.overlaps(name, svc.Faults, s.Duration)
 	}
+	for name, o := range s.Breakers.Overrides {
+		if c := s.Breaker(name); c.Successes < c.HalfOpenProbes {
+			d.errs = append(d.errs, &Error{Pos: o.Pos, Msg: fmt.Sprintf("breakers.services.%s: successes %d is less than half_open_probes %d (after the %s profile)", name, c.Successes, c.HalfOpenProbes, s.Breakers.Profile),
+				Hint: "a breaker closes after its probes succeed, so successes >= half_open_probes"})
+		}
+	}
 	for _, g := range s.Gates {
 		if svc, ok := g.Filter["service"]; ok && !s.usesService(svc) {
 			d.errs = append(d.errs, &Error{Pos: g.Pos, Msg: fmt.Sprintf("gate %q filters on service %q, which no campaign step calls", g.Key, svc), Hint: "add a step that calls it or drop the gate"})

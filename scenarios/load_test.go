@@ -155,6 +155,7 @@ func TestParseErrors(t *testing.T) {
 		{"two documents", minimal + "---\nname: b\n", `more than one YAML document`},
 		{"alias", "name: &n a\nduration: 1s\nload: {campaigns: 1}\nd: *n\n", `anchors and aliases`},
 		{"successes below probes", minimal + "breakers: {services: {n8n: {half_open_probes: 3, successes: 2}}}\n", `successes 2 is less than half_open_probes 3`},
+		{"successes below profile probes", minimal + "breakers: {services: {postgres: {successes: 2}}}\n", `x.yaml:4:33: breakers.services.postgres: successes 2 is less than half_open_probes 3 (after the production profile)`},
 		{"ramp open window", minimal + "services:\n  n8n:\n    faults:\n      - {at: 1s, error: {}, ramp: {from: 0, to: 1}}\n", `ramp needs a window with for`},
 	}
 	for _, tt := range tests {
