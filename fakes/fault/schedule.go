@@ -47,11 +47,20 @@ func (s *Schedule) Add(w Window) (*Window, error) {
 	s.nextID++
 	w.id = s.nextID
 	p := &w
-	heap.Push(&s.queue, edge{at: p.Start, start: true, w: p, seq: 2 * p.id})
+	start := edge{at: p.Start, start: true, w: p, seq: 2 * p.id}
+	// A window due now on a running timeline takes effect before Add
+	// returns, so a caller (the control API) can rely on it at once.
+	now := s.started && p.Start <= time.Since(s.t0)
+	if !now {
+		heap.Push(&s.queue, start)
+	}
 	if !p.Open {
 		heap.Push(&s.queue, edge{at: p.End, start: false, w: p, seq: 2*p.id + 1})
 	}
 	s.mu.Unlock()
+	if now {
+		s.apply(start)
+	}
 	s.poke()
 	return p, nil
 }
