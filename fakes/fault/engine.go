@@ -153,8 +153,8 @@ func (e *Engine) Hits() map[string]int64 {
 	return out
 }
 
-// activate puts a window in force; its rules apply from the next request.
-func (e *Engine) activate(w *Window, now time.Time) {
+// Activate puts a window in force; its rules apply from the next request.
+func (e *Engine) Activate(w *Window, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	w.startedAt = now
@@ -168,9 +168,9 @@ func (e *Engine) activate(w *Window, now time.Time) {
 	}
 }
 
-// deactivate takes a window out of force. It reports false when the window
+// Deactivate takes a window out of force. It reports false when the window
 // was not active.
-func (e *Engine) deactivate(w *Window) bool {
+func (e *Engine) Deactivate(w *Window) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	i := slices.Index(e.windows, w)
@@ -188,8 +188,8 @@ func (e *Engine) deactivate(w *Window) bool {
 	return true
 }
 
-// active returns the windows in force.
-func (e *Engine) active() []*Window {
+// Active returns the windows in force.
+func (e *Engine) Active() []*Window {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return slices.Clone(e.windows)
@@ -198,7 +198,7 @@ func (e *Engine) active() []*Window {
 // ActiveKinds lists the fault kinds in force now (refuse included).
 func (e *Engine) ActiveKinds() []string {
 	var kinds []string
-	for _, w := range e.active() {
+	for _, w := range e.Active() {
 		for _, k := range w.Kinds() {
 			if !slices.Contains(kinds, k) {
 				kinds = append(kinds, k)

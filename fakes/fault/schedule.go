@@ -12,10 +12,20 @@ import (
 // ErrUnknownService is returned for a window on a service with no engine.
 var ErrUnknownService = errors.New("unknown service")
 
+// Target is a service a schedule turns windows on and off for: an Engine
+// for an HTTP fake, or a fake with faults of its own kind (Postgres).
+type Target interface {
+	// Activate puts a window in force at now; Deactivate takes it out and
+	// reports whether it was in force; Active lists those in force.
+	Activate(w *Window, now time.Time)
+	Deactivate(w *Window) bool
+	Active() []*Window
+}
+
 // Schedule turns windows on and off on a run's timeline and records every
 // edge in its Truth log when it actually takes effect.
 type Schedule struct {
-	engines map[string]*Engine
+	engines map[string]Target
 	truth   *Truth
 
 	mu      sync.Mutex
@@ -28,7 +38,16 @@ type Schedule struct {
 
 // NewSchedule returns a schedule over the given engines, keyed by service.
 func NewSchedule(engines map[string]*Engine, truth *Truth) *Schedule {
-	return &Schedule{engines: engines, truth: truth, wake: make(chan struct{}, 1)}
+	targets := make(map[string]Target, len(engines))
+	for name, e := range engines {
+		targets[name] = e
+	}
+	return NewTargetSchedule(targets, truth)
+}
+
+// NewTargetSchedule returns a schedule over targets of any kind, keyed by service.
+func NewTargetSchedule(targets map[string]Target, truth *Truth) *Schedule {
+	return &Schedule{engines: targets, truth: truth, wake: make(chan struct{}, 1)}
 }
 
 // Truth returns the schedule's ground-truth log.
@@ -101,7 +120,7 @@ func (s *Schedule) Clear(service string) int {
 		if service != "" && name != service {
 			continue
 		}
-		for _, w := range e.active() {
+		for _, w := range e.Active() {
 			if s.end(w, time.Now(), s.Elapsed()) {
 				n++
 			}
@@ -114,7 +133,7 @@ func (s *Schedule) Clear(service string) int {
 func (s *Schedule) Active() []*Window {
 	var out []*Window
 	for _, e := range s.engines {
-		out = append(out, e.active()...)
+		out = append(out, e.Active()...)
 	}
 	return out
 }
@@ -166,7 +185,7 @@ func (s *Schedule) Run(ctx context.Context, t0 time.Time) error {
 func (s *Schedule) apply(e edge) {
 	now := time.Now()
 	if e.start {
-		s.engines[e.w.Service].activate(e.w, now)
+		s.engines[e.w.Service].Activate(e.w, now)
 		s.record(e.w, EdgeStart, e.at, now)
 		return
 	}
@@ -175,7 +194,7 @@ func (s *Schedule) apply(e edge) {
 
 // end takes a window out of force and records it, once.
 func (s *Schedule) end(w *Window, now time.Time, scheduled time.Duration) bool {
-	if !s.engines[w.Service].deactivate(w) {
+	if !s.engines[w.Service].Deactivate(w) {
 		return false
 	}
 	s.record(w, EdgeEnd, scheduled, now)

@@ -29,6 +29,11 @@ type Window struct {
 	// windows last until the schedule stops.
 	Start, End time.Duration
 	Open       bool
+	// Payload carries faults of a kind the HTTP engine does not know, for a
+	// Target of another kind (the Postgres fake's).
+	Payload any
+	// Labels name Payload's fault kinds, for the ground truth.
+	Labels []string
 
 	id        int
 	startedAt time.Time
@@ -39,14 +44,14 @@ func (w *Window) ID() int { return w.id }
 
 // Kinds lists the window's fault kinds.
 func (w *Window) Kinds() []string {
-	kinds := make([]string, 0, len(w.Rules)+1)
+	kinds := make([]string, 0, len(w.Rules)+1+len(w.Labels))
 	if w.Refuse {
 		kinds = append(kinds, "refuse")
 	}
 	for _, r := range w.Rules {
 		kinds = append(kinds, r.Kind)
 	}
-	return kinds
+	return append(kinds, w.Labels...)
 }
 
 // HTTPWindows converts a service's scenario windows into schedule windows in
