@@ -36,7 +36,8 @@ const apiKey = "breakerlab"
 // Options configures a run. Scenario is required.
 type Options struct {
 	Scenario *scenarios.Scenario
-	// Out is where report.json is written; empty writes nothing.
+	// Out is where report.json, junit.xml and summary.md are written; empty
+	// writes nothing.
 	Out string
 	// Progress receives the live progress display; nil shows none.
 	Progress io.Writer
@@ -57,8 +58,10 @@ type Options struct {
 type Result struct {
 	Report    *reports.Report
 	Recording *reports.Recording
-	// ReportPath is where report.json was written.
+	// ReportPath is where report.json was written; Files lists it and every
+	// other report file.
 	ReportPath string
+	Files      []string
 	// Interrupted is true when ctx ended before the run did: the report
 	// holds what was recorded until then.
 	Interrupted bool
@@ -189,9 +192,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	report := analysis.Judge(s.Gates, opts.Baseline)
 	res := &Result{Report: report, Recording: recording, Interrupted: interrupted}
 	if opts.Out != "" {
-		if res.ReportPath, err = reports.WriteJSON(opts.Out, report); err != nil {
+		if res.Files, err = reports.WriteAll(opts.Out, report); err != nil {
 			return res, err
 		}
+		res.ReportPath = res.Files[0]
 	}
 	return res, nil
 }

@@ -355,7 +355,8 @@ func detect(tr []Transition, o window, grace time.Duration) (time.Duration, bool
 }
 
 // recoverAfter measures from end to the first moment the breaker is closed
-// and a call through it has succeeded.
+// and a call through it has succeeded. A success that ends while the
+// breaker is open or half-open again (a probe after a re-open) is not it.
 func recoverAfter(tr []Transition, calls []Call, replica int32, end time.Duration) (time.Duration, bool) {
 	closedAt := end
 	if stateAt(tr, end) != "closed" {
@@ -376,7 +377,7 @@ func recoverAfter(tr []Transition, calls []Call, replica int32, end time.Duratio
 			continue
 		}
 		done := c.At + c.Latency
-		if done >= closedAt && (first < 0 || done < first) {
+		if done >= closedAt && (first < 0 || done < first) && stateAt(tr, done) == "closed" {
 			first = done
 		}
 	}

@@ -162,12 +162,21 @@ func WriteJSON(dir string, r *Report) (string, error) {
 		return "", fmt.Errorf("write report: %w", err)
 	}
 	path := filepath.Join(dir, "report.json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return "", fmt.Errorf("write report: %w", err)
+	return path, writeFile(path, append(data, '\n'))
+}
+
+// ReadJSON reads a report.json, or DIR/report.json when given a directory.
+func ReadJSON(path string) (*Report, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "report.json")
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return "", fmt.Errorf("write report: %w", err)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
 	}
-	return path, nil
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	return &r, nil
 }

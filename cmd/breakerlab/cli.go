@@ -68,7 +68,9 @@ Usage:
 
 Commands:
   run SCENARIO [flags]   run a scenario (a file or a built-in name): fakes
-                         in-process, campaigns, report.json in --out DIR
+                         in-process, campaigns; report.json, junit.xml and
+                         summary.md in --out DIR
+  report RUN_DIR|FILE    re-render junit.xml and summary.md from a report.json
   scenarios [NAME]       list the built-in scenarios, or print one
   validate FILE...       check scenario files; exit 0 when all are valid, 2 when not
   fakes [flags]          run the fake HubSpot, Lemlist, Explorium and n8n servers
@@ -110,8 +112,10 @@ func run(ctx context.Context, args []string, env *environ) error {
 		return cmdRun(ctx, rest, env)
 	case "bench":
 		return cmdBench(ctx, rest, env)
+	case "report":
+		return cmdReport(rest, env)
 	}
-	return usageErr("unknown command %q (commands: run, scenarios, validate, fakes, bench, version, help)", cmd)
+	return usageErr("unknown command %q (commands: run, report, scenarios, validate, fakes, bench, version, help)", cmd)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -131,22 +130,57 @@ func printSummary(env *environ, res *harness.Result) {
 		fmt.Fprintln(w, "warning:", warn)
 	}
 	fmt.Fprintf(w, "timer lateness p50 %.2fms p99 %.2fms, cpu busy %.0f%%\n", r.Harness.TimerLatenessP50Ms, r.Harness.TimerLatenessP99Ms, r.Harness.CPUBusy*100)
-	if res.ReportPath != "" {
-		fmt.Fprintf(w, "report: %s\n", res.ReportPath)
+	for _, f := range res.Files {
+		fmt.Fprintf(w, "wrote %s\n", f)
 	}
 }
 
 func readReport(path string) (*reports.Report, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, "report.json")
-	}
-	data, err := os.ReadFile(path)
+	r, err := reports.ReadJSON(path)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	var r reports.Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	return r, nil
+}
+
+func cmdReport(args []string, env *environ) error {
+	fs := newFlags("report", "report RUN_DIR|report.json [--out DIR]", env)
+	out := fs.String("out", "", "write the re-rendered files into `DIR` (default: beside report.json)")
+	var positional []string
+	rest := args
+	for {
+		if err := parseFlags(fs, rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
-	return &r, nil
+	if len(positional) != 1 {
+		return usageErr("report needs exactly one RUN_DIR or report.json")
+	}
+	r, err := reports.ReadJSON(positional[0])
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	dir := *out
+	if dir == "" {
+		dir = positional[0]
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			dir = filepath.Dir(dir)
+		}
+	}
+	files, err := reports.WriteAll(dir, r)
+	if err != nil {
+		return &exitError{code: exitHarness, err: err}
+	}
+	for _, f := range files {
+		fmt.Fprintf(env.stdout, "wrote %s\n", f)
+	}
+	if !r.Passed {
+		return &exitError{code: exitGate, err: errors.New("the report has a failed gate"), quiet: true}
+	}
+	return nil
 }
