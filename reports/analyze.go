@@ -211,6 +211,7 @@ func Analyze(rec *Recording) *Analysis {
 		r.Services = append(r.Services, sr)
 		a.detection[name], a.recovery[name], a.perRep[name] = det, recov, figs
 	}
+	a.addTimelines(rec)
 	r.Ledger = a.reconcile(rec)
 	r.Harness = Harness{CPUBusy: rec.CPUBusy, Warnings: append([]string{}, rec.Warnings...)}
 	if rec.Lateness != nil && rec.Lateness.TotalCount() > 0 {

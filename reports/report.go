@@ -54,6 +54,8 @@ type ServiceReport struct {
 	Breaker   BreakerReport             `json:"breaker"`
 	Outages   []Outage                  `json:"outages"`
 	Replicas  []ReplicaReport           `json:"replicas,omitempty"`
+	Windows   []Window                  `json:"windows"`
+	Series    Series                    `json:"series"`
 }
 
 // Calls counts a service's call attempts by outcome.
