@@ -51,7 +51,7 @@ func Analyze(rec *Recording) *Analysis {
 		timeScale: scale,
 	}
 	r := &Report{
-		RunID: rec.RunID, Scenario: rec.Scenario, Seed: rec.Seed, TimeScale: scale,
+		RunID: rec.RunID, Scenario: rec.Scenario, Seed: rec.Seed, TimeScale: scale, Replicas: replicas,
 		StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Campaigns: rec.Campaigns,
 		Gates: []GateResult{}, Services: []ServiceReport{},
 	}

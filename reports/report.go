@@ -16,6 +16,7 @@ type Report struct {
 	Scenario   string          `json:"scenario"`
 	Seed       uint64          `json:"seed"`
 	TimeScale  float64         `json:"time_scale"`
+	Replicas   int             `json:"replicas"`
 	StartedAt  time.Time       `json:"started_at"`
 	FinishedAt time.Time       `json:"finished_at"`
 	Passed     bool            `json:"passed"`
