@@ -190,6 +190,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	analysis := reports.Analyze(recording)
 	report := analysis.Judge(s.Gates, opts.Baseline)
+	if opts.Baseline != nil {
+		report.Baseline = reports.Compare(opts.Baseline, report)
+	}
 	res := &Result{Report: report, Recording: recording, Interrupted: interrupted}
 	if opts.Out != "" {
 		if res.Files, err = reports.WriteAll(opts.Out, report); err != nil {

@@ -25,6 +25,8 @@ type Report struct {
 	Services   []ServiceReport `json:"services"`
 	Gates      []GateResult    `json:"gates"`
 	Harness    Harness         `json:"harness"`
+	// Baseline compares the run's figures with a baseline run's, when one was given.
+	Baseline *Comparison `json:"baseline,omitempty"`
 }
 
 // Campaigns counts campaigns by how they ended.
