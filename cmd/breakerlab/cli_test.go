@@ -200,7 +200,8 @@ func TestRunExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := t.TempDir()
-			env, stdout, _ := testEnv(nil)
+			stepSummary := filepath.Join(t.TempDir(), "step-summary.md")
+			env, stdout, _ := testEnv(map[string]string{"GITHUB_STEP_SUMMARY": stepSummary})
 			err := run(context.Background(), []string{"run", writeScenario(t, tt.gate), "--out", out, "--quiet"}, env)
 			if code := exitCode(err); code != tt.want {
 				t.Fatalf("exit %d (%v), want %d\n%s", code, err, tt.want, stdout)
@@ -223,6 +224,14 @@ func TestRunExitCodes(t *testing.T) {
 			if !strings.Contains(stdout.String(), "seed 9") {
 				t.Errorf("summary lacks the seed:\n%s", stdout)
 			}
+			for _, f := range []string{"junit.xml", "summary.md"} {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Errorf("%s not written: %v", f, err)
+				}
+			}
+			if md, err := os.ReadFile(stepSummary); err != nil || !strings.Contains(string(md), "## breakerlab: tiny") {
+				t.Errorf("step summary: %v %q", err, md)
+			}
 		})
 	}
 }
@@ -241,5 +250,35 @@ func TestRunBadInput(t *testing.T) {
 		if code := exitCode(run(context.Background(), args, env)); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
 		}
+	}
+}
+
+func TestRunWithBaseline(t *testing.T) {
+	scenario := writeScenario(t, "== 0")
+	first := t.TempDir()
+	env, _, _ := testEnv(nil)
+	if err := run(context.Background(), []string{"run", scenario, "--out", first, "--quiet"}, env); err != nil {
+		t.Fatal(err)
+	}
+	second := t.TempDir()
+	env, _, _ = testEnv(nil)
+	if err := run(context.Background(), []string{"run", scenario, "--out", second, "--quiet", "--baseline", first}, env); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(second, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Baseline struct {
+			BaselineRunID string `json:"baseline_run_id"`
+			Figures       []struct{ Figure string }
+		}
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Baseline.BaselineRunID == "" || len(r.Baseline.Figures) == 0 {
+		t.Errorf("no baseline comparison in the report: %+v", r.Baseline)
 	}
 }

@@ -85,6 +85,11 @@ func cmdRun(ctx context.Context, args []string, env *environ) error {
 		return &exitError{code: exitHarness, err: err}
 	}
 	printSummary(env, res)
+	if path := env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if err := appendStepSummary(path, res.Report); err != nil {
+			fmt.Fprintln(env.stderr, "breakerlab: step summary:", err)
+		}
+	}
 	switch {
 	case res.Interrupted:
 		return &exitError{code: exitHarness, err: fmt.Errorf("interrupted: partial report written to %s", res.ReportPath)}
@@ -183,4 +188,18 @@ func cmdReport(args []string, env *environ) error {
 		return &exitError{code: exitGate, err: errors.New("the report has a failed gate"), quiet: true}
 	}
 	return nil
+}
+
+// appendStepSummary adds summary.md to a CI step summary file (GitHub
+// Actions' $GITHUB_STEP_SUMMARY), which other steps may also write.
+func appendStepSummary(path string, r *reports.Report) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := reports.WriteMarkdown(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
