@@ -99,6 +99,12 @@ func TestN8NOutageEndToEnd(t *testing.T) {
 	if rej, ok := n8n.ByOutcome["rejected"]; !ok || rej.P99 > 5 {
 		t.Errorf("rejections are not fast: %+v", rej)
 	}
+	// Recovery waits at most for the open timeout and one call timeout.
+	cfg := s.Breaker("n8n")
+	limit := float64((cfg.OpenFor + cfg.CallTimeout).Milliseconds())
+	if len(n8n.Outages) != 1 || n8n.Outages[0].RecoveryNominalMs == nil || *n8n.Outages[0].RecoveryNominalMs > limit {
+		t.Errorf("outages %+v: want one, recovered within %.0f ms nominal", n8n.Outages, limit)
+	}
 	if n8n.Breaker.MissedOutages != 0 || n8n.Breaker.Unrecovered != 0 || n8n.Breaker.FalseOpens != 0 {
 		t.Errorf("n8n breaker figures: %+v", n8n.Breaker)
 	}
@@ -227,4 +233,59 @@ func TestInterruptedRunStillReports(t *testing.T) {
 	if took := res.Recording.FinishedAt.Sub(res.Recording.StartedAt); took > 5*time.Second {
 		t.Errorf("interrupted run went on for %v", took)
 	}
+}
+
+// TestNoisyButHealthy runs the noise-only built-in twice: with its tuned
+// ratio policy no breaker opens; with an aggressive consecutive policy
+// every open is a false one.
+func TestNoisyButHealthy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two 12 s runs")
+	}
+	t.Run("tuned ratio policy", func(t *testing.T) {
+		t.Parallel()
+		s := builtin(t, "noisy-but-healthy")
+		res, err := harness.Run(context.Background(), harness.Options{Scenario: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, svc := range res.Report.Services {
+			if svc.Breaker.FalseOpens != 0 || svc.Breaker.Opens != 0 {
+				t.Errorf("seed %d: %s opened %d times (%d false)", s.Seed, svc.Name, svc.Breaker.Opens, svc.Breaker.FalseOpens)
+			}
+			if svc.Calls.Failed == 0 {
+				t.Errorf("%s saw no failure: the noise did not reach it", svc.Name)
+			}
+		}
+		if !res.Report.Passed {
+			t.Errorf("gates: %+v", res.Report.Gates)
+		}
+	})
+	t.Run("aggressive consecutive policy", func(t *testing.T) {
+		t.Parallel()
+		s := builtin(t, "noisy-but-healthy")
+		for name, o := range s.Breakers.Overrides {
+			o.Policy, o.Failures = scenarios.Consecutive, 2
+			s.Breakers.Overrides[name] = o
+		}
+		res, err := harness.Run(context.Background(), harness.Options{Scenario: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opens, falses := 0, 0
+		for _, svc := range res.Report.Services {
+			opens += svc.Breaker.Opens
+			falses += svc.Breaker.FalseOpens
+			if svc.Breaker.Opens > 0 && svc.Breaker.FalseOpenRate != 1.0 {
+				t.Errorf("%s false_open_rate %v with no outage", svc.Name, svc.Breaker.FalseOpenRate)
+			}
+		}
+		t.Logf("seed %d: %d opens, %d false", s.Seed, opens, falses)
+		if falses == 0 || falses != opens {
+			t.Errorf("%d false opens of %d", falses, opens)
+		}
+		if res.Report.Passed {
+			t.Error("the false_opens gate passed")
+		}
+	})
 }
