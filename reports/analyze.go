@@ -25,6 +25,7 @@ type Analysis struct {
 	recovery  map[string][][]float64 // +Inf = unrecovered
 	perRep    map[string][]replicaFigures
 	latency   map[string]*hdr.Histogram
+	byOutcome map[string]map[string]*hdr.Histogram // service -> outcome name
 	ledger    map[string]Ledger
 	timeScale float64
 }
@@ -47,6 +48,7 @@ func Analyze(rec *Recording) *Analysis {
 		recovery:  map[string][][]float64{},
 		perRep:    map[string][]replicaFigures{},
 		latency:   map[string]*hdr.Histogram{},
+		byOutcome: map[string]map[string]*hdr.Histogram{},
 		ledger:    map[string]Ledger{},
 		timeScale: scale,
 	}
@@ -79,11 +81,13 @@ func Analyze(rec *Recording) *Analysis {
 			Fallback:  rec.Fallbacks[name],
 		}
 		merged := newHistogram()
+		a.byOutcome[name] = map[string]*hdr.Histogram{}
 		for o, h := range rec.Latency[name] {
 			if h == nil || h.TotalCount() == 0 {
 				continue
 			}
 			sr.ByOutcome[Outcome(o).String()] = OutcomeLatency{Count: h.TotalCount(), Percentiles: percentiles(h)}
+			a.byOutcome[name][Outcome(o).String()] = h
 			if Outcome(o) != Rejected && Outcome(o) != Canceled {
 				merged.Merge(h)
 			}

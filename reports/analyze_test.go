@@ -340,6 +340,25 @@ func TestAnalyzeBreaker(t *testing.T) {
 			},
 		},
 		{
+			name:  "half-open re-opening during a later outage is not a flap",
+			grace: 100,
+			build: func(r *run) {
+				r.fault("n8n", "outage", 2000, 3000, "error")
+				r.fault("n8n", "outage", 4000, 5000, "error")
+				r.breaker("n8n", 0, "2100 open; 3500 half-open; 3510 closed; 4100 open; 4500 half-open; 4510 open;"+
+					"5200 half-open; 5210 closed")
+				r.call("n8n", 0, reports.Success, 3600, 1)
+				r.call("n8n", 0, reports.Success, 5300, 1)
+			},
+			want: breakerWant{
+				opens: 3, detection: []float64{100, 100}, recovery: []float64{601, 301},
+				outages: []string{
+					"[2000,3000] det=100 (1000) rec=601 (6010) error",
+					"[4000,5000] det=100 (1000) rec=301 (3010) error",
+				},
+			},
+		},
+		{
 			name: "calls rejected while healthy",
 			build: func(r *run) {
 				outage(r)

@@ -19,6 +19,12 @@ func (a *Analysis) Judge(gates []scenarios.Gate, baseline *Report) *Report {
 	for _, g := range gates {
 		res := GateResult{Metric: g.Key, Expression: g.Expression, Threshold: g.Threshold}
 		v, ok := a.measure(g)
+		if ok && !math.IsInf(v, 1) {
+			// Kept even when the gate is not judged: this report may be the
+			// baseline of a later run.
+			val := v
+			res.Value = &val
+		}
 		switch {
 		case g.Baseline && baseline == nil:
 			res.Note = "no baseline given: gate not judged"
@@ -40,10 +46,10 @@ func (a *Analysis) Judge(gates []scenarios.Gate, baseline *Report) *Report {
 			}
 			res.Passed = compare(v, g.Comparator, threshold)
 			if math.IsInf(v, 1) {
+				// A missed outage or an unrecovered breaker meets no
+				// threshold, whichever way the comparator points.
+				res.Passed = false
 				res.Note = "infinite: a missed outage or an unrecovered breaker"
-			} else {
-				val := v
-				res.Value = &val
 			}
 		}
 		if !res.Passed {
@@ -163,15 +169,21 @@ func (a *Analysis) values(g scenarios.Gate) []float64 {
 }
 
 // measure returns the one number a gate compares: its values aggregated,
-// or for latency, read from the merged histogram of the selected services.
+// or for latency, read from the merged histogram of the selected services
+// (of one outcome's calls with an outcome filter).
 func (a *Analysis) measure(g scenarios.Gate) (float64, bool) {
 	if g.Metric != "latency" {
 		return aggregate(g, a.values(g))
 	}
+	outcome, byOutcome := g.Filter["outcome"]
 	h := newHistogram()
 	for _, s := range a.services(g) {
-		if a.latency[s] != nil {
-			h.Merge(a.latency[s])
+		src := a.latency[s]
+		if byOutcome {
+			src = a.byOutcome[s][outcome]
+		}
+		if src != nil {
+			h.Merge(src)
 		}
 	}
 	if h.TotalCount() == 0 {

@@ -98,9 +98,13 @@ func gateMetricNames() []string {
 }
 
 var (
-	filterKeys  = []string{"service", "replica", "outcome"}
-	aggregates  = []string{"max", "min", "avg", "med", "sum", "count"}
-	comparators = []string{"<=", ">=", "==", "!=", "<", ">"}
+	// replicaMetrics are kept per breaker instance, so a replica filter applies.
+	replicaMetrics = []string{"detection_time", "recovery_time", "false_opens", "missed_outages", "unrecovered",
+		"flaps", "wasted_calls", "false_open_rate", "healthy_rejection_rate"}
+	callOutcomes = []string{"success", "failure", "timeout", "rejected", "not_counted", "canceled"}
+	filterKeys   = []string{"service", "replica", "outcome"}
+	aggregates   = []string{"max", "min", "avg", "med", "sum", "count"}
+	comparators  = []string{"<=", ">=", "==", "!=", "<", ">"}
 )
 
 // gateSyntaxError is a problem at a byte offset inside a key or expression.
@@ -141,6 +145,15 @@ func ParseGateKey(key string) (metric string, filter map[string]string, err erro
 			if n, err := strconv.Atoi(v); err != nil || n < 0 {
 				return "", nil, &gateSyntaxError{off, fmt.Sprintf("replica %q is not a replica number", v), "replicas count from 0"}
 			}
+		}
+		if k == "replica" && !slices.Contains(replicaMetrics, metric) {
+			return "", nil, &gateSyntaxError{off, fmt.Sprintf("%s is not kept per replica", metric), "replica filters apply to " + strings.Join(replicaMetrics, ", ")}
+		}
+		if k == "outcome" && metric != "latency" {
+			return "", nil, &gateSyntaxError{off, fmt.Sprintf("%s has no outcome", metric), "outcome filters apply to latency"}
+		}
+		if k == "outcome" && !slices.Contains(callOutcomes, v) {
+			return "", nil, &gateSyntaxError{off, fmt.Sprintf("unknown outcome %q", v), suggest(v, callOutcomes)}
 		}
 		if _, dup := filter[k]; dup {
 			return "", nil, &gateSyntaxError{off, fmt.Sprintf("filter %q given twice", k), ""}
