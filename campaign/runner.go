@@ -24,6 +24,7 @@ type Replica struct {
 	HubSpot   *clients.HubSpot
 	Lemlist   *clients.Lemlist
 	N8N       *clients.N8N
+	Postgres  *clients.Postgres
 	// Breakers holds the replica's breaker per service.
 	Breakers map[string]*breaker.Breaker
 }
@@ -218,6 +219,11 @@ func (r *Runner) step(ctx context.Context, rep *Replica, i int, st scenarios.Ste
 		key := fmt.Sprintf("%s-campaign-%d", r.plan.RunID, i)
 		return r.write(ctx, rep, st, key, func(ctx context.Context) error {
 			return rep.N8N.Trigger(ctx, r.plan.WebhookPath, key, map[string]any{"campaign": i, "email": l.email, "company": l.domain})
+		})
+	case "postgres.save":
+		key := fmt.Sprintf("%s-row-%d", r.plan.RunID, i)
+		return r.write(ctx, rep, st, key, func(ctx context.Context) error {
+			return rep.Postgres.SaveCampaign(ctx, clients.CampaignRow{Key: key, CampaignID: int64(i), Email: l.email, Status: "enrolled"})
 		})
 	}
 	return stepFailed
