@@ -39,7 +39,7 @@ type Plan struct {
 	// PerSecond > 0 starts campaigns at that rate (open model); 0 starts
 	// them as soon as a slot frees (closed model).
 	PerSecond float64
-	// Duration: no campaign starts after it.
+	// Duration: no campaign starts after it; zero means no limit.
 	Duration time.Duration
 	// Grace: after the stop, campaigns in flight get this long to finish
 	// before they are interrupted.
@@ -78,7 +78,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	// Campaigns in flight run under work, which outlives ctx by Grace.
 	work, interrupt := context.WithCancel(context.WithoutCancel(ctx))
 	defer interrupt()
-	stopStarting, stop := context.WithTimeout(ctx, r.plan.Duration)
+	stopStarting, stop := ctx, context.CancelFunc(func() {})
+	if r.plan.Duration > 0 {
+		stopStarting, stop = context.WithTimeout(ctx, r.plan.Duration)
+	}
 	defer stop()
 
 	slots := make(chan struct{}, max(r.plan.Concurrency, 1))
@@ -108,12 +111,14 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.done.Add(1)
 		}(i)
 	}
-	// Phase two: whatever is still running Grace after the stop is interrupted.
+	// Phase two: whatever is still running Grace after the stop is
+	// interrupted. The stop is the end of Duration or of ctx, whichever
+	// comes first: a Duration stop must bound the run as well.
 	finished := make(chan struct{})
 	go func() { wg.Wait(); close(finished) }()
 	select {
 	case <-finished:
-	case <-ctx.Done():
+	case <-stopStarting.Done():
 		graceTimer := time.NewTimer(r.plan.Grace)
 		defer graceTimer.Stop()
 		select {

@@ -152,7 +152,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	finished := time.Now()
 
 	// Queued writes get their last replay against healthy fakes.
 	drainCtx, cancelDrain := context.WithTimeout(context.WithoutCancel(ctx), 4*grace+time.Second)
@@ -169,6 +168,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	cancelDrain()
+	// The run ends once the last replay is recorded: transitions the drain
+	// causes fall inside it.
+	finished := time.Now()
 
 	recording := rec.Snapshot()
 	recording.RunID, recording.Scenario, recording.Seed, recording.TimeScale = runID, s.Name, s.Seed, s.TimeScale

@@ -14,6 +14,7 @@ var files = []struct {
 }{
 	{"junit.xml", func(b *bytes.Buffer, r *Report) error { return WriteJUnit(b, r) }},
 	{"summary.md", func(b *bytes.Buffer, r *Report) error { return WriteMarkdown(b, r) }},
+	{"report.html", func(b *bytes.Buffer, r *Report) error { return WriteHTML(b, r) }},
 }
 
 // WriteAll writes report.json and every other reporter's file into dir and
