@@ -211,6 +211,7 @@ func Analyze(rec *Recording) *Analysis {
 		if healthyTotal > 0 {
 			b.HealthyRejectionRate = float64(healthyRejected) / float64(healthyTotal)
 		}
+		b.AcrossReplicas = acrossReplicas(sr.Replicas)
 		sr.Breaker = b
 		r.Services = append(r.Services, sr)
 		a.detection[name], a.recovery[name], a.perRep[name] = det, recov, figs

@@ -40,3 +40,22 @@ func TestCompare(t *testing.T) {
 		}
 	}
 }
+
+func TestAcrossReplicas(t *testing.T) {
+	rec := &reports.Recording{Services: []string{"n8n"}, Replicas: 3, TimeScale: 1,
+		Transitions: []reports.Transition{
+			{Service: "n8n", Replica: 0, From: "closed", To: "open", At: 100e6},
+			{Service: "n8n", Replica: 1, From: "closed", To: "open", At: 200e6},
+			{Service: "n8n", Replica: 1, From: "open", To: "half-open", At: 300e6},
+			{Service: "n8n", Replica: 1, From: "half-open", To: "open", At: 310e6},
+		}}
+	rec.FinishedAt = rec.StartedAt.Add(1e9)
+	r := reports.Analyze(rec).Report
+	got := r.Services[0].Breaker.AcrossReplicas["opens"]
+	if got.Max != 2 || got.P95 != 2 {
+		t.Errorf("opens across replicas %+v, want max 2 p95 2", got)
+	}
+	if len(r.Services[0].Replicas) != 3 {
+		t.Errorf("%d replica reports", len(r.Services[0].Replicas))
+	}
+}

@@ -101,6 +101,9 @@ type BreakerReport struct {
 	DetectionNominalMs   []float64          `json:"detection_nominal_ms"`
 	RecoveryNominalMs    []float64          `json:"recovery_nominal_ms"`
 	Transitions          []TransitionReport `json:"transitions"`
+	// AcrossReplicas holds the max and p95 of each per-replica figure when
+	// there are several replicas.
+	AcrossReplicas map[string]Spread `json:"across_replicas,omitempty"`
 }
 
 // TransitionReport is one breaker state change.

@@ -224,10 +224,14 @@ func TestRunExitCodes(t *testing.T) {
 			if !strings.Contains(stdout.String(), "seed 9") {
 				t.Errorf("summary lacks the seed:\n%s", stdout)
 			}
-			for _, f := range []string{"junit.xml", "summary.md"} {
+			for _, f := range []string{"junit.xml", "summary.md", "report.html"} {
 				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 					t.Errorf("%s not written: %v", f, err)
 				}
+			}
+			junit, _ := os.ReadFile(filepath.Join(out, "junit.xml"))
+			if failed := strings.Contains(string(junit), "<failure"); failed != (tt.want == exitGate) {
+				t.Errorf("junit.xml has a failure: %v, want %v\n%s", failed, tt.want == exitGate, junit)
 			}
 			if md, err := os.ReadFile(stepSummary); err != nil || !strings.Contains(string(md), "## breakerlab: tiny") {
 				t.Errorf("step summary: %v %q", err, md)
