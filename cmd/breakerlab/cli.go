@@ -68,9 +68,10 @@ Usage:
 
 Commands:
   run SCENARIO [flags]   run a scenario (a file or a built-in name): fakes
-                         in-process, campaigns; report.json, junit.xml and
-                         summary.md in --out DIR
-  report RUN_DIR|FILE    re-render junit.xml and summary.md from a report.json
+                         in-process, campaigns; report.json, junit.xml,
+                         summary.md and report.html in --out DIR
+  report RUN_DIR|FILE    re-render junit.xml, summary.md and report.html from a
+                         report.json
   scenarios [NAME]       list the built-in scenarios, or print one
   validate FILE...       check scenario files; exit 0 when all are valid, 2 when not
   fakes [flags]          run the fake HubSpot, Lemlist, Explorium and n8n servers
