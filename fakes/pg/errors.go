@@ -7,9 +7,6 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-// ErrClosed is returned by Listen's server methods once Close has run.
-var ErrClosed = errors.New("pg: server closed")
-
 // Severities of an ErrorResponse.
 const (
 	sevError = "ERROR"

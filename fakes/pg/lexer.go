@@ -156,8 +156,8 @@ func lex(sql string) ([]token, *pgError) {
 }
 
 // quoted reads a quoted string starting at s[0] == q, with doubled quotes
-// (and, for E'' strings, backslash escapes); it returns the content and the
-// bytes consumed.
+// (and, for strings with the E prefix, backslash escapes); it returns the
+// content and the bytes consumed.
 func quoted(s string, q byte, escapes bool) (string, int, bool) {
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {

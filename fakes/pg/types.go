@@ -84,10 +84,12 @@ type value struct {
 	s    string
 }
 
-func nullOf(typ uint32) value     { return value{typ: typ, null: true} }
-func textValue(s string) value    { return value{typ: oidText, s: s} }
-func int8Value(i int64) value     { return value{typ: oidInt8, i: i} }
-func timeValue(t time.Time) value { return value{typ: oidTimestamptz, i: t.Sub(pgEpoch).Microseconds()} }
+func nullOf(typ uint32) value  { return value{typ: typ, null: true} }
+func textValue(s string) value { return value{typ: oidText, s: s} }
+func int8Value(i int64) value  { return value{typ: oidInt8, i: i} }
+func timeValue(t time.Time) value {
+	return value{typ: oidTimestamptz, i: t.Sub(pgEpoch).Microseconds()}
+}
 
 func (v value) time() time.Time { return pgEpoch.Add(time.Duration(v.i) * time.Microsecond) }
 
