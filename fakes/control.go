@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/breakerlab/breakerlab/fakes/fault"
+	"github.com/breakerlab/breakerlab/fakes/pg"
 	"github.com/breakerlab/breakerlab/scenarios"
 )
 
@@ -63,7 +64,7 @@ func (f *Fleet) Control(token string) http.Handler {
 	})
 	mux.HandleFunc("DELETE /faults/{service}", func(w http.ResponseWriter, r *http.Request) {
 		svc := r.PathValue("service")
-		if _, ok := f.Fake(svc); !ok {
+		if !f.serves(svc) {
 			writeError(w, fmt.Errorf("%w %q", fault.ErrUnknownService, svc))
 			return
 		}
@@ -105,7 +106,7 @@ func (f *Fleet) Control(token string) http.Handler {
 
 func (f *Fleet) applyFault(r *http.Request) (*fault.Window, error) {
 	svc := r.PathValue("service")
-	if _, ok := f.Fake(svc); !ok {
+	if !f.serves(svc) {
 		return nil, fmt.Errorf("%w %q", fault.ErrUnknownService, svc)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxControlBody))
@@ -116,7 +117,12 @@ func (f *Fleet) applyFault(r *http.Request) (*fault.Window, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := fault.Convert(svc, -1, sw, 1, 0)
+	var ws []fault.Window
+	if svc == pg.Service {
+		ws, err = pg.Convert(-1, sw, 1, 0)
+	} else {
+		ws, err = fault.Convert(svc, -1, sw, 1, 0)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", scenarios.ErrInvalid, err)
 	}
@@ -138,6 +144,15 @@ func (f *Fleet) applyFault(r *http.Request) (*fault.Window, error) {
 		}
 	}
 	return first, nil
+}
+
+// serves reports whether the fleet fakes a service.
+func (f *Fleet) serves(svc string) bool {
+	if svc == pg.Service {
+		return f.Postgres != nil
+	}
+	_, ok := f.Fake(svc)
+	return ok
 }
 
 type windowJSON struct {

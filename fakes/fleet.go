@@ -14,11 +14,15 @@ import (
 	"github.com/breakerlab/breakerlab/fakes/hubspot"
 	"github.com/breakerlab/breakerlab/fakes/lemlist"
 	"github.com/breakerlab/breakerlab/fakes/n8n"
+	"github.com/breakerlab/breakerlab/fakes/pg"
 	"github.com/breakerlab/breakerlab/scenarios"
 )
 
 // HTTPServices lists the services the fleet serves over HTTP, in campaign order.
 func HTTPServices() []string { return []string{"explorium", "hubspot", "lemlist", "n8n"} }
+
+// Services lists every service the fleet fakes: the HTTP ones, then postgres.
+func Services() []string { return append(HTTPServices(), pg.Service) }
 
 // Options configures a fleet. The zero value starts every fake on
 // 127.0.0.1 with a free port, no faults and seed 0.
@@ -36,6 +40,9 @@ type Options struct {
 	EnforceLimits bool
 	// Registry, when set, gets fake_requests_total and breakerlab_fault_active.
 	Registry prometheus.Registerer
+	// PGUpstream, when set, makes the Postgres fake a fault-injecting proxy
+	// to this real PostgreSQL (a postgres:// URL) instead of its own store.
+	PGUpstream string
 }
 
 // vendorFake is what every vendor package's Server provides.
@@ -63,6 +70,8 @@ type Fleet struct {
 	Schedule *fault.Schedule
 	Truth    *fault.Truth
 	Applied  *Applied
+	// Postgres is the Postgres fake; its URL is the postgres entry of URLs.
+	Postgres *pg.Server
 	seed     uint64
 }
 
@@ -114,8 +123,28 @@ func Start(opts Options) (_ *Fleet, err error) {
 		}
 		f.fakes = append(f.fakes, fk)
 	}
-	f.Schedule = fault.NewSchedule(engines, f.Truth)
+	pgAddr := opts.Addrs[pg.Service]
+	if pgAddr == "" {
+		pgAddr = "127.0.0.1:0"
+	}
+	if f.Postgres, err = pg.Listen(pgAddr, pg.Options{Seed: seed, OnWrite: f.Applied.recorder(pg.Service), Upstream: opts.PGUpstream}); err != nil {
+		return nil, fmt.Errorf("start postgres fake: %w", err)
+	}
+	targets := map[string]fault.Target{pg.Service: f.Postgres}
+	for name, e := range engines {
+		targets[name] = e
+	}
+	f.Schedule = fault.NewTargetSchedule(targets, f.Truth)
 	if s := opts.Scenario; s != nil {
+		ws, err := pg.Windows(s)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range ws {
+			if _, err := f.Schedule.Add(w); err != nil {
+				return nil, err
+			}
+		}
 		for _, name := range HTTPServices() {
 			ws, err := fault.HTTPWindows(s, name)
 			if err != nil {
@@ -159,9 +188,12 @@ func (f *Fleet) Fake(name string) (*Fake, bool) {
 
 // URLs maps each service to its base URL.
 func (f *Fleet) URLs() map[string]string {
-	out := make(map[string]string, len(f.fakes))
+	out := make(map[string]string, len(f.fakes)+1)
 	for _, fk := range f.fakes {
 		out[fk.Name] = fk.URL
+	}
+	if f.Postgres != nil {
+		out[pg.Service] = f.Postgres.URL()
 	}
 	return out
 }
@@ -177,12 +209,18 @@ func (f *Fleet) Reset() {
 	for _, fk := range f.fakes {
 		fk.vendor.Reset()
 	}
+	if f.Postgres != nil {
+		f.Postgres.Reset()
+	}
 	f.Applied.Reset()
 }
 
 // Close stops every fake, ending requests in flight.
 func (f *Fleet) Close() error {
 	var errs []error
+	if f.Postgres != nil {
+		errs = append(errs, f.Postgres.Close(), f.Postgres.Err())
+	}
 	for _, fk := range f.fakes {
 		if fk.Server != nil {
 			errs = append(errs, fk.Server.Close(), fk.Server.Err())

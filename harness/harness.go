@@ -30,6 +30,9 @@ import (
 // replica: 10,000 campaigns must not open 10,000 sockets each way.
 const maxConnsPerService = 256
 
+// maxPGConns bounds each replica's database pool, as an app's pool would be.
+const maxPGConns = 32
+
 // apiKey is the credential the harness's clients present.
 const apiKey = "breakerlab"
 
@@ -96,6 +99,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	replicas, queues, err := buildReplicas(s, services, fleet.URLs(), obs, metrics)
 	if err != nil {
 		return nil, err
+	}
+	defer func() {
+		for _, r := range replicas {
+			if r.Postgres != nil {
+				r.Postgres.Close()
+			}
+		}
+	}()
+	if len(replicas) > 0 && replicas[0].Postgres != nil {
+		// The table exists before the clock starts, as an app's migrations would make it.
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := replicas[0].Postgres.EnsureSchema(sctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("create the campaign table: %w", err)
+		}
 	}
 
 	duration := s.Real(s.Duration)
@@ -234,9 +253,6 @@ func buildReplicas(s *scenarios.Scenario, services []string, urls map[string]str
 	for r := range max(s.Replicas, 1) {
 		rep := &campaign.Replica{Index: r, Breakers: map[string]*breaker.Breaker{}}
 		for _, svc := range services {
-			if svc == "postgres" {
-				return nil, nil, fmt.Errorf("step postgres.save needs the Postgres fake, which this build does not have")
-			}
 			b, err := breaker.New(settings(s, svc, r), obs, m)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s breaker: %w", svc, err)
@@ -248,6 +264,12 @@ func buildReplicas(s *scenarios.Scenario, services []string, urls map[string]str
 				queues = append(queues, serviceQueue{service: svc, q: cfg.Queue})
 			}
 			switch svc {
+			case "postgres":
+				pgc, err := clients.NewPostgres(clients.PostgresConfig{URL: urls[svc], MaxConns: maxPGConns, Breaker: b, Queue: cfg.Queue})
+				if err != nil {
+					return nil, nil, err
+				}
+				rep.Postgres = pgc
 			case "explorium":
 				rep.Explorium = clients.NewExplorium(cfg)
 			case "hubspot":

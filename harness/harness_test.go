@@ -289,3 +289,65 @@ func TestNoisyButHealthy(t *testing.T) {
 		}
 	})
 }
+
+// TestDBOutageEndToEnd runs the built-in db-outage scenario: the database
+// breaker opens during the window and closes after, and every campaign row
+// is saved, replayed or reported failed.
+func TestDBOutageEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 12 s run")
+	}
+	s := builtin(t, "db-outage")
+	res, err := harness.Run(context.Background(), harness.Options{Scenario: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := outageWindow(t, res.Recording, "postgres")
+	var pgr *reports.ServiceReport
+	for i := range res.Report.Services {
+		if res.Report.Services[i].Name == "postgres" {
+			pgr = &res.Report.Services[i]
+		}
+	}
+	if pgr == nil {
+		t.Fatal("no postgres figures")
+	}
+	var opened, closedAfter float64 = -1, -1
+	for _, tr := range pgr.Breaker.Transitions {
+		if tr.To == "open" && opened < 0 {
+			opened = tr.AtMs
+		}
+		if tr.To == "closed" && tr.AtMs > end && closedAfter < 0 {
+			closedAfter = tr.AtMs
+		}
+	}
+	t.Logf("seed %d: outage %.0f..%.0f ms, opened %.0f, closed again %.0f; ledger %+v", s.Seed, start, end, opened, closedAfter, res.Report.Ledger)
+	if opened < start || opened > end {
+		t.Errorf("database breaker opened at %.0f ms, outside %.0f..%.0f", opened, start, end)
+	}
+	if closedAfter < 0 {
+		t.Error("database breaker never closed after the outage")
+	}
+	rows := 0
+	for _, in := range res.Recording.Intents {
+		if in.Service != "postgres" {
+			continue
+		}
+		rows++
+		switch in.Status {
+		case reports.Delivered, reports.Replayed:
+			if res.Recording.Applied["postgres"][in.Key] == 0 {
+				t.Errorf("row %s settled %d but never saved", in.Key, in.Status)
+			}
+		case reports.Failed:
+		default:
+			t.Errorf("row %s left %d", in.Key, in.Status)
+		}
+	}
+	if rows != s.Load.Campaigns {
+		t.Errorf("%d rows intended, want %d", rows, s.Load.Campaigns)
+	}
+	if l := res.Report.Ledger; l.Lost != 0 || l.Delivered+l.Replayed+l.ReportedFailed != l.Intended {
+		t.Errorf("ledger %+v", l)
+	}
+}

@@ -74,8 +74,8 @@ Commands:
                          report.json
   scenarios [NAME]       list the built-in scenarios, or print one
   validate FILE...       check scenario files; exit 0 when all are valid, 2 when not
-  fakes [flags]          run the fake HubSpot, Lemlist, Explorium and n8n servers
-                         on loopback with a control API, until interrupted
+  fakes [flags]          run the fake HubSpot, Lemlist, Explorium, n8n and Postgres
+                         servers on loopback with a control API, until interrupted
   bench [--campaigns N]  measure calls/s, timer lateness, peak RSS and breaker
                          overhead with N (default 10000) concurrent campaigns
   version                print the version

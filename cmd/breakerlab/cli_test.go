@@ -126,6 +126,9 @@ func TestFakesCommand(t *testing.T) {
 			t.Errorf("%s line: %q", name, lines[name])
 		}
 	}
+	if !strings.HasPrefix(lines["postgres"], "postgres://127.0.0.1:") || !strings.HasSuffix(lines["postgres"], "/breakerlab") {
+		t.Errorf("postgres line: %q", lines["postgres"])
+	}
 	data, err := os.ReadFile(ports)
 	if err != nil {
 		t.Fatal(err)

@@ -32,8 +32,8 @@ func (l listenFlags) Set(v string) error {
 	if !ok || addr == "" {
 		return fmt.Errorf("want NAME=HOST:PORT, got %q", v)
 	}
-	if !slices.Contains(fakes.HTTPServices(), name) {
-		return fmt.Errorf("unknown service %q (one of %s)", name, strings.Join(fakes.HTTPServices(), ", "))
+	if !slices.Contains(fakes.Services(), name) {
+		return fmt.Errorf("unknown service %q (one of %s)", name, strings.Join(fakes.Services(), ", "))
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -43,7 +43,7 @@ func (l listenFlags) Set(v string) error {
 }
 
 func cmdFakes(ctx context.Context, args []string, env *environ) error {
-	fs := newFlags("fakes", "fakes [--scenario FILE|NAME] [--ports-file FILE] [flags]", env)
+	fs := newFlags("fakes", "fakes [--scenario FILE|NAME] [--ports-file FILE] [--pg-upstream URL] [flags]", env)
 	scenarioArg := fs.String("scenario", "", "scenario `FILE or built-in NAME` whose fault timeline the fakes play from startup (none: healthy fakes)")
 	portsFile := fs.String("ports-file", "", "write {\"hubspot\":\"http://127.0.0.1:PORT\",...,\"control\":...} to `FILE`")
 	host := fs.String("host", "127.0.0.1", "`HOST` every fake listens on (port chosen freely)")
@@ -55,6 +55,7 @@ func cmdFakes(ctx context.Context, args []string, env *environ) error {
 	limits := fs.Bool("enforce-limits", false, "enforce each vendor's own rate limit (HubSpot 100/10s, Lemlist 20/2s, Explorium 200 rows/min)")
 	seedFlag := fs.Uint64("seed", 0, "seed for every random draw (default: the scenario's, else random; always printed)")
 	timeScale := fs.Float64("time-scale", 0, "override the scenario's time_scale `X`")
+	pgUpstream := fs.String("pg-upstream", "", "make the Postgres fake a fault-injecting proxy to this real PostgreSQL `URL` (postgres://...)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -67,8 +68,8 @@ func cmdFakes(ctx context.Context, args []string, env *environ) error {
 	if !isLoopback(*controlAddr) && *token == "" {
 		return usageErr("--control-addr %s is not a loopback address: set --token or BREAKERLAB_TOKEN", *controlAddr)
 	}
-	opts := fakes.Options{Addrs: map[string]string{}, Key: *key, EnforceLimits: *limits, Registry: prometheus.NewRegistry()}
-	for _, name := range fakes.HTTPServices() {
+	opts := fakes.Options{Addrs: map[string]string{}, Key: *key, EnforceLimits: *limits, Registry: prometheus.NewRegistry(), PGUpstream: *pgUpstream}
+	for _, name := range fakes.Services() {
 		opts.Addrs[name] = net.JoinHostPort(*host, "0")
 	}
 	for name, addr := range listen {
@@ -122,7 +123,7 @@ func cmdFakes(ctx context.Context, args []string, env *environ) error {
 			return &exitError{code: exitHarness, err: err}
 		}
 	}
-	for _, name := range fakes.HTTPServices() {
+	for _, name := range fakes.Services() {
 		fmt.Fprintf(env.stdout, "%s %s\n", name, urls[name])
 	}
 	fmt.Fprintf(env.stdout, "control %s\n", controlURL)
