@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzHandler -fuzztime=30s ./fakes/lemlist/
 	$(GO) test -run='^$$' -fuzz=FuzzHandler -fuzztime=30s ./fakes/explorium/
 	$(GO) test -run='^$$' -fuzz=FuzzHandler -fuzztime=30s ./fakes/n8n/
+	$(GO) test -run='^$$' -fuzz=FuzzStatement -fuzztime=30s ./fakes/pg/
 
 ## generate: regenerate generated code
 generate:
