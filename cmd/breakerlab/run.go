@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,18 +24,9 @@ func cmdRun(ctx context.Context, args []string, env *environ) error {
 	replicas := fs.Int("replicas", 0, "override the number of simulated app replicas `N`")
 	baseline := fs.String("baseline", "", "a previous `report.json` that \"baseline\" gates compare against")
 	quiet := fs.Bool("quiet", false, "no progress display")
-	// Flags may follow the scenario, as in "run n8n-outage --out dir".
-	var positional []string
-	rest := args
-	for {
-		if err := parseFlags(fs, rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(positional) != 1 {
 		return usageErr("run needs exactly one SCENARIO (a file or a built-in name; see breakerlab scenarios)")
@@ -151,17 +143,9 @@ func readReport(path string) (*reports.Report, error) {
 func cmdReport(args []string, env *environ) error {
 	fs := newFlags("report", "report RUN_DIR|report.json [--out DIR]", env)
 	out := fs.String("out", "", "write the re-rendered files into `DIR` (default: beside report.json)")
-	var positional []string
-	rest := args
-	for {
-		if err := parseFlags(fs, rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(positional) != 1 {
 		return usageErr("report needs exactly one RUN_DIR or report.json")
@@ -202,4 +186,21 @@ func appendStepSummary(path string, r *reports.Report) error {
 		return err
 	}
 	return f.Close()
+}
+
+// parseInterleaved parses flags that may come before or after the
+// positional arguments, as in "run n8n-outage --out dir", and returns the
+// positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
