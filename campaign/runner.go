@@ -147,31 +147,32 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-// lead is the deterministic data of campaign i.
-type lead struct {
-	email, first, last, company, domain string
+// Lead is the deterministic data of campaign i: who it targets.
+type Lead struct {
+	Email, First, Last, Company, Domain string
 }
 
 // companies is how many distinct companies campaigns target: several leads
 // share a company, so a cached enrichment can serve later campaigns.
 const companies = 500
 
-func leadOf(runID string, i int) lead {
+// LeadOf returns campaign i's lead; runID keeps emails unique across runs.
+func LeadOf(runID string, i int) Lead {
 	c := i % companies
 	domain := fmt.Sprintf("company%03d.example", c)
-	return lead{
-		email:   fmt.Sprintf("lead%07d.%s@%s", i, runID, domain),
-		first:   fmt.Sprintf("Lead%d", i),
-		last:    "Campaign",
-		company: fmt.Sprintf("Company %03d", c),
-		domain:  domain,
+	return Lead{
+		Email:   fmt.Sprintf("lead%07d.%s@%s", i, runID, domain),
+		First:   fmt.Sprintf("Lead%d", i),
+		Last:    "Campaign",
+		Company: fmt.Sprintf("Company %03d", c),
+		Domain:  domain,
 	}
 }
 
 // runOne runs campaign i's steps in order on its replica.
 func (r *Runner) runOne(ctx context.Context, i int) reports.CampaignOutcome {
 	rep := r.replicas[i%len(r.replicas)]
-	l := leadOf(r.plan.RunID, i)
+	l := LeadOf(r.plan.RunID, i)
 	outcome := reports.Completed
 	for _, st := range r.plan.Steps {
 		res := r.step(ctx, rep, i, st, l)
@@ -197,10 +198,10 @@ const (
 	stepFailed
 )
 
-func (r *Runner) step(ctx context.Context, rep *Replica, i int, st scenarios.Step, l lead) stepResult {
+func (r *Runner) step(ctx context.Context, rep *Replica, i int, st scenarios.Step, l Lead) stepResult {
 	switch st.Name() {
 	case "explorium.enrich":
-		_, fromCache, err := rep.Explorium.Enrich(ctx, l.company, l.domain)
+		_, fromCache, err := rep.Explorium.Enrich(ctx, l.Company, l.Domain)
 		switch {
 		case err == nil && fromCache:
 			r.rec.Fallback(st.Service)
@@ -210,25 +211,25 @@ func (r *Runner) step(ctx context.Context, rep *Replica, i int, st scenarios.Ste
 		}
 		return stepFailed
 	case "hubspot.upsert_contact":
-		return r.write(ctx, rep, st, strings.ToLower(l.email), func(ctx context.Context) error {
-			_, err := rep.HubSpot.UpsertContact(ctx, clients.Contact{Email: l.email, FirstName: l.first, LastName: l.last, Company: l.company, Domain: l.domain})
+		return r.write(ctx, rep, st, strings.ToLower(l.Email), func(ctx context.Context) error {
+			_, err := rep.HubSpot.UpsertContact(ctx, clients.Contact{Email: l.Email, FirstName: l.First, LastName: l.Last, Company: l.Company, Domain: l.Domain})
 			return err
 		})
 	case "lemlist.add_lead":
-		key := r.plan.LemlistCampaign + "/" + strings.ToLower(l.email)
+		key := r.plan.LemlistCampaign + "/" + strings.ToLower(l.Email)
 		return r.write(ctx, rep, st, key, func(ctx context.Context) error {
-			_, err := rep.Lemlist.AddLead(ctx, r.plan.LemlistCampaign, clients.Lead{Email: l.email, FirstName: l.first, LastName: l.last, CompanyName: l.company})
+			_, err := rep.Lemlist.AddLead(ctx, r.plan.LemlistCampaign, clients.Lead{Email: l.Email, FirstName: l.First, LastName: l.Last, CompanyName: l.Company})
 			return err
 		})
 	case "n8n.trigger":
 		key := fmt.Sprintf("%s-campaign-%d", r.plan.RunID, i)
 		return r.write(ctx, rep, st, key, func(ctx context.Context) error {
-			return rep.N8N.Trigger(ctx, r.plan.WebhookPath, key, map[string]any{"campaign": i, "email": l.email, "company": l.domain})
+			return rep.N8N.Trigger(ctx, r.plan.WebhookPath, key, map[string]any{"campaign": i, "email": l.Email, "company": l.Domain})
 		})
 	case "postgres.save":
 		key := fmt.Sprintf("%s-row-%d", r.plan.RunID, i)
 		return r.write(ctx, rep, st, key, func(ctx context.Context) error {
-			return rep.Postgres.SaveCampaign(ctx, clients.CampaignRow{Key: key, CampaignID: int64(i), Email: l.email, Status: "enrolled"})
+			return rep.Postgres.SaveCampaign(ctx, clients.CampaignRow{Key: key, CampaignID: int64(i), Email: l.Email, Status: "enrolled"})
 		})
 	}
 	return stepFailed

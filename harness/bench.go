@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/breakerlab/breakerlab/breaker"
+	"github.com/breakerlab/breakerlab/campaign"
 	"github.com/breakerlab/breakerlab/clients"
 	"github.com/breakerlab/breakerlab/fakes"
 	"github.com/breakerlab/breakerlab/fakes/lemlist"
@@ -127,15 +128,15 @@ func benchBare(ctx context.Context, n int) (float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l := leadOf("bare", i)
-			if _, _, err := ex.Enrich(ctx, l.company, l.domain); err != nil {
+			l := campaign.LeadOf("bare", i)
+			if _, _, err := ex.Enrich(ctx, l.Company, l.Domain); err != nil {
 				failures.Add(1)
 			}
 			calls.Add(2) // match and bulk_enrich
-			if _, err := hs.UpsertContact(ctx, clients.Contact{Email: l.email, Company: l.company, Domain: l.domain}); err != nil {
+			if _, err := hs.UpsertContact(ctx, clients.Contact{Email: l.Email, Company: l.Company, Domain: l.Domain}); err != nil {
 				failures.Add(1)
 			}
-			if _, err := lm.AddLead(ctx, lemlist.DefaultCampaignID, clients.Lead{Email: l.email, CompanyName: l.company}); err != nil {
+			if _, err := lm.AddLead(ctx, lemlist.DefaultCampaignID, clients.Lead{Email: l.Email, CompanyName: l.Company}); err != nil {
 				failures.Add(1)
 			}
 			if err := nn.Trigger(ctx, n8n.CampaignWebhookPath, fmt.Sprintf("bare-%d", i), map[string]int{"campaign": i}); err != nil {
@@ -150,14 +151,6 @@ func benchBare(ctx context.Context, n int) (float64, error) {
 		return 0, fmt.Errorf("%d bare calls failed against healthy fakes", f)
 	}
 	return float64(calls.Load()) / elapsed.Seconds(), nil
-}
-
-type benchLead struct{ email, company, domain string }
-
-func leadOf(prefix string, i int) benchLead {
-	c := i % 500
-	domain := fmt.Sprintf("company%03d.example", c)
-	return benchLead{email: fmt.Sprintf("%s%07d@%s", prefix, i, domain), company: fmt.Sprintf("Company %03d", c), domain: domain}
 }
 
 // benchBreaker returns ns per call of a trivial function called bare and

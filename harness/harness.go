@@ -194,7 +194,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	recording := rec.Snapshot()
 	recording.RunID, recording.Scenario, recording.Seed, recording.TimeScale = runID, s.Name, s.Seed, s.TimeScale
 	recording.FinishedAt = finished
-	recording.Duration = duration
 	recording.Replicas = s.Replicas
 	for _, svc := range services {
 		recording.Grace[svc] = s.Real(s.Breaker(svc).CallTimeout)

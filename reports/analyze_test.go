@@ -87,7 +87,6 @@ func (r *run) recording(end, grace, scale float64, replicas int) *reports.Record
 	rec.RunID, rec.Scenario, rec.Seed = "test-run", "test", 42
 	rec.TimeScale, rec.Replicas = scale, replicas
 	rec.FinishedAt = t0.Add(msd(end))
-	rec.Duration = msd(end)
 	for _, s := range rec.Services {
 		rec.Grace[s] = msd(grace)
 	}

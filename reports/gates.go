@@ -81,14 +81,17 @@ func (a *Analysis) replicaSelected(g scenarios.Gate, rp int) bool {
 func (a *Analysis) values(g scenarios.Gate) []float64 {
 	var vals []float64
 	services := a.services(g)
-	perRep := func(f func(replicaFigures) float64) {
+	eachReplica := func(f func(replicaFigures)) {
 		for _, s := range services {
 			for rp, fig := range a.perRep[s] {
 				if a.replicaSelected(g, rp) {
-					vals = append(vals, f(fig))
+					f(fig)
 				}
 			}
 		}
+	}
+	perRep := func(f func(replicaFigures) float64) {
+		eachReplica(func(fig replicaFigures) { vals = append(vals, f(fig)) })
 	}
 	switch g.Metric {
 	case "detection_time", "recovery_time":
@@ -115,14 +118,14 @@ func (a *Analysis) values(g scenarios.Gate) []float64 {
 		perRep(func(f replicaFigures) float64 { return float64(f.wasted) })
 	case "false_open_rate":
 		var opens, falses int
-		perRep(func(f replicaFigures) float64 { opens += f.opens; falses += f.falseOpens; return 0 })
+		eachReplica(func(f replicaFigures) { opens += f.opens; falses += f.falseOpens })
 		if opens == 0 {
 			return []float64{0}
 		}
 		return []float64{float64(falses) / float64(opens)}
 	case "healthy_rejection_rate":
 		var total, rej int
-		perRep(func(f replicaFigures) float64 { total += f.healthyTotal; rej += f.healthyRejected; return 0 })
+		eachReplica(func(f replicaFigures) { total += f.healthyTotal; rej += f.healthyRejected })
 		if total == 0 {
 			return []float64{0}
 		}

@@ -239,8 +239,6 @@ type Recording struct {
 	TimeScale  float64
 	StartedAt  time.Time
 	FinishedAt time.Time
-	// Duration is the run's planned wall-clock length.
-	Duration time.Duration
 	// Grace is each service's call timeout in wall-clock time.
 	Grace       map[string]time.Duration
 	Replicas    int

@@ -77,21 +77,10 @@ func streamOf(service string) uint64 {
 	return h.Sum64()
 }
 
-// Service names the service the engine guards.
-func (e *Engine) Service() string { return e.service }
-
 // SetRefuse installs the hook that closes and re-opens the listener.
 func (e *Engine) SetRefuse(fn func(on bool)) {
 	e.mu.Lock()
 	e.refuse = fn
-	e.mu.Unlock()
-}
-
-// Reseed restarts the service's random stream, as at construction.
-func (e *Engine) Reseed(seed uint64) {
-	e.mu.Lock()
-	e.seed = seed
-	e.rng = rand.New(rand.NewPCG(seed, streamOf(e.service)))
 	e.mu.Unlock()
 }
 
