@@ -55,6 +55,21 @@ type Options struct {
 	// StopWhenDone ends the run as soon as every campaign has finished,
 	// instead of playing the timeline to the scenario's end.
 	StopWhenDone bool
+	// RunID names the run; empty makes one from the scenario name and the
+	// start time (see NewRunID).
+	RunID string
+	// Watch, when set, receives the run's live events; WatchEvery is how
+	// often it gets progress (default 500ms).
+	Watch      Watcher
+	WatchEvery time.Duration
+}
+
+// Watcher receives a run's live events. Calls come from the run's own
+// goroutines, Transition from inside the breaker's state change: both must
+// return at once (append to a log, never block or call back into the run).
+type Watcher interface {
+	Progress(Progress)
+	Transition(reports.Transition)
 }
 
 // Result is a finished (or interrupted) run.
@@ -93,9 +108,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("register breaker metrics: %w", err)
 	}
 	t0 := time.Now()
-	runID := newRunID(s.Name, t0)
+	runID := opts.RunID
+	if runID == "" {
+		runID = NewRunID(s.Name, t0)
+	}
 	rec := reports.NewRecorder(t0, services)
-	obs := observer{rec: rec}
+	if err := reg.Register(campaignCollector{rec: rec}); err != nil {
+		return nil, fmt.Errorf("register campaign metrics: %w", err)
+	}
+	obs := observer{rec: rec, watch: opts.Watch}
 	replicas, queues, err := buildReplicas(s, services, fleet.URLs(), obs, metrics)
 	if err != nil {
 		return nil, err
@@ -146,10 +167,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		g.Go(func() error { return q.q.Run(gctx) })
 	}
 	g.Go(func() error { probeTimers(gctx, rec); return nil })
+	p := &progress{w: opts.Progress, terminal: opts.Terminal, every: opts.ProgressEvery, rec: rec, runner: runner,
+		total: s.Load.Campaigns, duration: duration, replicas: replicas, services: services, start: t0}
 	if opts.Progress != nil {
-		p := &progress{w: opts.Progress, terminal: opts.Terminal, every: opts.ProgressEvery, rec: rec, runner: runner,
-			total: s.Load.Campaigns, replicas: replicas, services: services, start: t0}
 		g.Go(func() error { p.run(gctx); return nil })
+	}
+	if opts.Watch != nil {
+		g.Go(func() error { p.watch(gctx, opts.Watch, opts.WatchEvery); return nil })
 	}
 
 	if err := runner.Run(ctx); err != nil {
@@ -312,11 +336,17 @@ func settings(s *scenarios.Scenario, svc string, replica int) breaker.Settings {
 	}
 }
 
-// observer forwards breaker events to the recorder.
-type observer struct{ rec *reports.Recorder }
+// observer forwards breaker events to the recorder and the watcher.
+type observer struct {
+	rec   *reports.Recorder
+	watch Watcher
+}
 
 func (o observer) Transition(t breaker.Transition) {
 	o.rec.Transition(t.Service, t.Replica, t.From.String(), t.To.String(), t.At)
+	if o.watch != nil {
+		o.watch.Transition(reports.Transition{Service: t.Service, Replica: t.Replica, From: t.From.String(), To: t.To.String(), At: o.rec.Since(t.At)})
+	}
 }
 
 func (o observer) Attempt(a breaker.Attempt) {
@@ -350,7 +380,9 @@ func truthEdges(f *fakes.Fleet, t0 time.Time) []reports.TruthEdge {
 	return out
 }
 
-func newRunID(name string, t time.Time) string {
+// NewRunID makes a run id from the scenario name, the start time (UTC, to
+// the second) and three random bytes: sortable by eye, unique in practice.
+func NewRunID(name string, t time.Time) string {
 	var b [3]byte
 	_, _ = crand.Read(b[:])
 	return strings.ToLower(fmt.Sprintf("%s-%s-%s", name, t.UTC().Format("20060102t150405"), hex.EncodeToString(b[:])))

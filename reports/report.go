@@ -160,19 +160,6 @@ type Harness struct {
 	Warnings           []string `json:"warnings"`
 }
 
-// WriteJSON writes the report as DIR/report.json.
-func WriteJSON(dir string, r *Report) (string, error) {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("encode report: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("write report: %w", err)
-	}
-	path := filepath.Join(dir, "report.json")
-	return path, writeFile(path, append(data, '\n'))
-}
-
 // ReadJSON reads a report.json, or DIR/report.json when given a directory.
 func ReadJSON(path string) (*Report, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
