@@ -26,6 +26,7 @@ const (
 	CodeComplexityLimit   = "COMPLEXITY_LIMIT_EXCEEDED"
 	CodeInternal          = "INTERNAL"
 	CodeUnavailable       = "UNAVAILABLE"
+	CodeNoIntrospection   = "INTROSPECTION_DISABLED"
 	codeValidationFailed  = "GRAPHQL_VALIDATION_FAILED"
 	internalErrorMessage  = "internal error (the server log has the details)"
 	unavailableNoManager  = "this server does not start runs"
@@ -66,8 +67,20 @@ func codeOf(err error) string {
 		return CodeUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeTimeout
+	case introspectionOff(err):
+		return CodeNoIntrospection
 	}
 	return CodeInternal
+}
+
+// introspectionOff recognises gqlgen's own error, which has no sentinel.
+func introspectionOff(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == "introspection disabled" {
+			return true
+		}
+	}
+	return false
 }
 
 // errorPresenter is the one place resolver errors become GraphQL errors:

@@ -26,7 +26,7 @@ import (
 // Defaults of Options' limits.
 const (
 	DefaultMaxDepth      = 12
-	DefaultMaxComplexity = 20000
+	DefaultMaxComplexity = 50000
 	DefaultTimeout       = 30 * time.Second
 )
 

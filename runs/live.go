@@ -73,6 +73,8 @@ func newLiveRun(s *scenarios.Scenario, cancel context.CancelFunc) *liveRun {
 			lr.states[breakerKey{svc, r}] = "closed"
 		}
 	}
+	// Until the first progress arrives, the run's size is known.
+	lr.last = harness.Progress{Duration: s.Real(s.Duration), CampaignsTotal: s.Load.Campaigns}
 	return lr
 }
 
