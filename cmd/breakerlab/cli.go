@@ -69,9 +69,14 @@ Usage:
 Commands:
   run SCENARIO [flags]   run a scenario (a file or a built-in name): fakes
                          in-process, campaigns; report.json, junit.xml,
-                         summary.md and report.html in --out DIR
+                         summary.md and report.html in --out DIR; the run is
+                         kept in the run store (--store DSN, --no-store)
   report RUN_DIR|FILE    re-render junit.xml, summary.md and report.html from a
                          report.json
+  serve [flags]          the GraphQL API over the run store (/graphql), the
+                         playground (/), /metrics and /health endpoints; runs
+                         started through it are live there
+  prune --older-than AGE delete stored runs older than AGE (30d, 2w, 36h)
   scenarios [NAME]       list the built-in scenarios, or print one
   validate FILE...       check scenario files; exit 0 when all are valid, 2 when not
   fakes [flags]          run the fake HubSpot, Lemlist, Explorium, n8n and Postgres
@@ -115,8 +120,12 @@ func run(ctx context.Context, args []string, env *environ) error {
 		return cmdBench(ctx, rest, env)
 	case "report":
 		return cmdReport(rest, env)
+	case "serve":
+		return cmdServe(ctx, rest, env)
+	case "prune":
+		return cmdPrune(ctx, rest, env)
 	}
-	return usageErr("unknown command %q (commands: run, report, scenarios, validate, fakes, bench, version, help)", cmd)
+	return usageErr("unknown command %q (commands: run, report, serve, prune, scenarios, validate, fakes, bench, version, help)", cmd)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

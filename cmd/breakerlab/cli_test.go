@@ -13,9 +13,22 @@ import (
 	"testing"
 )
 
-func testEnv(vars map[string]string) (*environ, *bytes.Buffer, *bytes.Buffer) {
+// testEnv is an environment with vars set and, unless vars says
+// otherwise, the user's data directory (the default run store) in a
+// temporary directory.
+func testEnv(t *testing.T, vars map[string]string) (*environ, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
-	return &environ{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}, &out, &errb
+	data := t.TempDir()
+	getenv := func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		if k == "XDG_DATA_HOME" {
+			return data
+		}
+		return ""
+	}
+	return &environ{stdout: &out, stderr: &errb, getenv: getenv}, &out, &errb
 }
 
 func TestValidate(t *testing.T) {
@@ -25,7 +38,7 @@ func TestValidate(t *testing.T) {
 	os.WriteFile(good, []byte("name: good\nduration: 10s\nload: {campaigns: 3}\n"), 0o644)
 	os.WriteFile(bad, []byte("name: bad\nduration: 10s\nload: {campaigns: 3}\nservices:\n  n8n:\n    faults:\n      - at: 1s\n        error: {status: 503, rate: 2}\n"), 0o644)
 
-	env, out, _ := testEnv(nil)
+	env, out, _ := testEnv(t, nil)
 	if err := run(context.Background(), []string{"validate", good}, env); exitCode(err) != 0 {
 		t.Fatalf("valid file: %v", err)
 	}
@@ -33,7 +46,7 @@ func TestValidate(t *testing.T) {
 		t.Errorf("stdout: %q", out)
 	}
 
-	env, _, errb := testEnv(nil)
+	env, _, errb := testEnv(t, nil)
 	err := run(context.Background(), []string{"validate", good, bad}, env)
 	if code := exitCode(err); code != exitUsage {
 		t.Fatalf("invalid file: exit %d (%v)", code, err)
@@ -42,7 +55,7 @@ func TestValidate(t *testing.T) {
 		t.Errorf("stderr %q\nwant %q", errb, want)
 	}
 
-	env, _, errb = testEnv(nil)
+	env, _, errb = testEnv(t, nil)
 	err = run(context.Background(), []string{"validate", filepath.Join(dir, "missing.yaml")}, env)
 	if exitCode(err) != exitUsage || !strings.Contains(errb.String(), "no such file") {
 		t.Errorf("missing file: %v %q", err, errb)
@@ -62,7 +75,7 @@ func TestUsageErrors(t *testing.T) {
 		{"scenarios", "no-such-builtin"},
 	}
 	for _, args := range tests {
-		env, _, _ := testEnv(nil)
+		env, _, _ := testEnv(t, nil)
 		if code := exitCode(run(context.Background(), args, env)); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
 		}
@@ -70,14 +83,14 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestScenariosCommand(t *testing.T) {
-	env, out, _ := testEnv(nil)
+	env, out, _ := testEnv(t, nil)
 	if err := run(context.Background(), []string{"scenarios"}, env); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "n8n-outage") || !strings.Contains(out.String(), "noisy-but-healthy") {
 		t.Errorf("list: %q", out)
 	}
-	env, out, _ = testEnv(nil)
+	env, out, _ = testEnv(t, nil)
 	if err := run(context.Background(), []string{"scenarios", "n8n-outage"}, env); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +100,7 @@ func TestScenariosCommand(t *testing.T) {
 }
 
 func TestHelpListsCommands(t *testing.T) {
-	env, out, _ := testEnv(nil)
+	env, out, _ := testEnv(t, nil)
 	if err := run(context.Background(), []string{"--help"}, env); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +217,7 @@ func TestRunExitCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			out := t.TempDir()
 			stepSummary := filepath.Join(t.TempDir(), "step-summary.md")
-			env, stdout, _ := testEnv(map[string]string{"GITHUB_STEP_SUMMARY": stepSummary})
+			env, stdout, _ := testEnv(t, map[string]string{"GITHUB_STEP_SUMMARY": stepSummary})
 			err := run(context.Background(), []string{"run", writeScenario(t, tt.gate), "--out", out, "--quiet"}, env)
 			if code := exitCode(err); code != tt.want {
 				t.Fatalf("exit %d (%v), want %d\n%s", code, err, tt.want, stdout)
@@ -253,7 +266,7 @@ func TestRunBadInput(t *testing.T) {
 		{"run", "n8n-outage", "--baseline", "/nonexistent/report.json"},
 	}
 	for _, args := range tests {
-		env, _, _ := testEnv(nil)
+		env, _, _ := testEnv(t, nil)
 		if code := exitCode(run(context.Background(), args, env)); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
 		}
@@ -263,12 +276,12 @@ func TestRunBadInput(t *testing.T) {
 func TestRunWithBaseline(t *testing.T) {
 	scenario := writeScenario(t, "== 0")
 	first := t.TempDir()
-	env, _, _ := testEnv(nil)
+	env, _, _ := testEnv(t, nil)
 	if err := run(context.Background(), []string{"run", scenario, "--out", first, "--quiet"}, env); err != nil {
 		t.Fatal(err)
 	}
 	second := t.TempDir()
-	env, _, _ = testEnv(nil)
+	env, _, _ = testEnv(t, nil)
 	if err := run(context.Background(), []string{"run", scenario, "--out", second, "--quiet", "--baseline", first}, env); err != nil {
 		t.Fatal(err)
 	}

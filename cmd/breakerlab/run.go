@@ -12,17 +12,21 @@ import (
 
 	"github.com/breakerlab/breakerlab/harness"
 	"github.com/breakerlab/breakerlab/reports"
+	"github.com/breakerlab/breakerlab/runs"
 	"github.com/breakerlab/breakerlab/scenarios"
+	"github.com/breakerlab/breakerlab/store"
 )
 
 func cmdRun(ctx context.Context, args []string, env *environ) error {
-	fs := newFlags("run", "run SCENARIO [--out DIR] [--seed N] [--time-scale X] [--campaigns N]", env)
-	out := fs.String("out", "out", "write report.json into `DIR`")
+	fs := newFlags("run", "run SCENARIO [--out DIR] [--seed N] [--time-scale X] [--campaigns N] [--store DSN | --no-store]", env)
+	out := fs.String("out", "out", "write report.json, junit.xml, summary.md and report.html into `DIR`")
 	seed := fs.Uint64("seed", 0, "seed for every random draw (default: the scenario's, else random; always printed)")
 	timeScale := fs.Float64("time-scale", 0, "override the scenario's time_scale `X`")
 	campaigns := fs.Int("campaigns", 0, "override load.campaigns with `N` (concurrency is capped to it)")
 	replicas := fs.Int("replicas", 0, "override the number of simulated app replicas `N`")
-	baseline := fs.String("baseline", "", "a previous `report.json` that \"baseline\" gates compare against")
+	baseline := fs.String("baseline", "", "a previous run, as a `report.json|RUN_DIR|RUN_ID` of the store, that \"baseline\" gates compare against")
+	dsn := storeFlag(fs)
+	noStore := fs.Bool("no-store", false, "do not keep the run in the run store")
 	quiet := fs.Bool("quiet", false, "no progress display")
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -31,35 +35,39 @@ func cmdRun(ctx context.Context, args []string, env *environ) error {
 	if len(positional) != 1 {
 		return usageErr("run needs exactly one SCENARIO (a file or a built-in name; see breakerlab scenarios)")
 	}
+	if *noStore && *dsn != "" {
+		return usageErr("--store and --no-store contradict each other")
+	}
 	s, err := scenarios.Resolve(positional[0])
 	if err != nil {
 		return err
 	}
+	var o scenarios.Overrides
 	if flagSet(fs, "seed") {
-		s.Seed, s.SeedSet = *seed, true
+		o.Seed = seed
 	}
 	switch {
-	case *timeScale < 0 || *timeScale > 1000:
+	case flagSet(fs, "time-scale") && *timeScale <= 0:
 		return usageErr("--time-scale must be in (0, 1000]")
-	case *timeScale > 0:
-		s.TimeScale = *timeScale
-	}
-	switch {
-	case *campaigns < 0:
+	case flagSet(fs, "campaigns") && *campaigns < 1:
 		return usageErr("--campaigns must be at least 1")
-	case *campaigns > 0:
-		s.Load.Campaigns = *campaigns
-		s.Load.Concurrency = min(s.Load.Concurrency, *campaigns)
-	}
-	switch {
-	case *replicas < 0:
+	case flagSet(fs, "replicas") && *replicas < 1:
 		return usageErr("--replicas must be at least 1")
-	case *replicas > 0:
-		s.Replicas = *replicas
+	}
+	o.TimeScale, o.Campaigns, o.Replicas = *timeScale, *campaigns, *replicas
+	if err := s.Apply(o); err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("run: %w", err)}
+	}
+	var st store.Store
+	if !*noStore {
+		if st, err = openStore(ctx, *dsn, env); err != nil {
+			return err
+		}
+		defer st.Close()
 	}
 	var base *reports.Report
 	if *baseline != "" {
-		if base, err = readReport(*baseline); err != nil {
+		if base, err = readBaseline(ctx, *baseline, st); err != nil {
 			return &exitError{code: exitUsage, err: err}
 		}
 	}
@@ -72,11 +80,23 @@ func cmdRun(ctx context.Context, args []string, env *environ) error {
 			opts.Terminal = true
 		}
 	}
-	res, err := harness.Run(ctx, opts)
-	if err != nil {
+	var res *harness.Result
+	if st != nil {
+		res, err = runs.Execute(ctx, st, opts)
+	} else {
+		res, err = harness.Run(ctx, opts)
+	}
+	if res == nil || res.Report == nil {
 		return &exitError{code: exitHarness, err: err}
 	}
 	printSummary(env, res)
+	if err != nil {
+		// The report files are written; only storing the run failed.
+		return &exitError{code: exitHarness, err: err}
+	}
+	if st != nil {
+		fmt.Fprintf(env.stdout, "stored run %s in %s\n", res.Report.RunID, st.Describe())
+	}
 	if path := env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		if err := appendStepSummary(path, res.Report); err != nil {
 			fmt.Fprintln(env.stderr, "breakerlab: step summary:", err)
@@ -132,12 +152,24 @@ func printSummary(env *environ, res *harness.Result) {
 	}
 }
 
-func readReport(path string) (*reports.Report, error) {
-	r, err := reports.ReadJSON(path)
-	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
+// readBaseline reads --baseline: a report.json or run directory, else the
+// id of a stored run.
+func readBaseline(ctx context.Context, arg string, st store.Store) (*reports.Report, error) {
+	if _, err := os.Stat(arg); err == nil || st == nil {
+		r, err := reports.ReadJSON(arg)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		return r, nil
 	}
-	return r, nil
+	row, err := st.Get(ctx, arg)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %q is neither a file nor a stored run: %w", arg, err)
+	}
+	if row.Report == nil {
+		return nil, fmt.Errorf("baseline run %s has no report (status %s)", arg, row.Status)
+	}
+	return row.Report, nil
 }
 
 func cmdReport(args []string, env *environ) error {
