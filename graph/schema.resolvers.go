@@ -334,9 +334,11 @@ func (r *Resolver) Run() RunResolver { return &runResolver{r} }
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
-type breakerResolver struct{ *Resolver }
-type figureDeltaResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type runResolver struct{ *Resolver }
-type subscriptionResolver struct{ *Resolver }
+type (
+	breakerResolver      struct{ *Resolver }
+	figureDeltaResolver  struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	runResolver          struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)
