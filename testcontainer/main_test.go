@@ -19,16 +19,7 @@ import (
 const testImageEnv = "BREAKERLAB_TEST_IMAGE"
 
 func TestMain(m *testing.M) {
-	// Ryuk's image cannot be pulled here, and testcontainers must not guess a
-	// gateway address: every target is loopback.
-	for k, v := range map[string]string{
-		"TESTCONTAINERS_RYUK_DISABLED": "true",
-		"TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1",
-	} {
-		if os.Getenv(k) == "" {
-			os.Setenv(k, v)
-		}
-	}
+	SetEnvDefaults()
 	code := m.Run()
 	if err := removeBuiltImage(); err != nil {
 		fmt.Fprintln(os.Stderr, "remove test image:", err)

@@ -186,3 +186,19 @@ func (c *config) args() []string {
 	}
 	return args
 }
+
+// SetEnvDefaults sets TESTCONTAINERS_RYUK_DISABLED=true and
+// TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 where they are unset: Ryuk's image
+// may not be pullable, and without the override testcontainers may dial a
+// gateway address instead of loopback. Call it from TestMain before any
+// container starts.
+func SetEnvDefaults() {
+	for k, v := range map[string]string{
+		"TESTCONTAINERS_RYUK_DISABLED": "true",
+		"TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1",
+	} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
+}
