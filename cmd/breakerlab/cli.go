@@ -88,6 +88,13 @@ Commands:
 
 Run "breakerlab <command> -h" for a command's flags.
 
+Environment:
+  BREAKERLAB_STORE       the run store when --store is absent (sqlite:///abs/path
+                         or postgres://...; default: runs.db under
+                         $XDG_DATA_HOME/breakerlab or ~/.local/share/breakerlab)
+  BREAKERLAB_TOKEN       the token of serve's mutations and of the fakes' control API
+  GITHUB_STEP_SUMMARY    run appends summary.md to this file when it is set
+
 Exit codes: 0 all gates hold, 1 a gate failed, 2 bad input or usage,
 3 the harness failed.
 `

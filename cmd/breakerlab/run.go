@@ -24,7 +24,7 @@ func cmdRun(ctx context.Context, args []string, env *environ) error {
 	timeScale := fs.Float64("time-scale", 0, "override the scenario's time_scale `X`")
 	campaigns := fs.Int("campaigns", 0, "override load.campaigns with `N` (concurrency is capped to it)")
 	replicas := fs.Int("replicas", 0, "override the number of simulated app replicas `N`")
-	baseline := fs.String("baseline", "", "a previous run, as a `report.json|RUN_DIR|RUN_ID` of the store, that \"baseline\" gates compare against")
+	baseline := fs.String("baseline", "", "a previous run that \"baseline\" gates compare against: its `report.json|RUN_DIR|RUN_ID` (an id of the run store)")
 	dsn := storeFlag(fs)
 	noStore := fs.Bool("no-store", false, "do not keep the run in the run store")
 	quiet := fs.Bool("quiet", false, "no progress display")
