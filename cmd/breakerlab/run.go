@@ -5,9 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/term"
 
 	"github.com/breakerlab/breakerlab/harness"
@@ -28,6 +33,7 @@ func cmdRun(ctx context.Context, args []string, env *environ) error {
 	dsn := storeFlag(fs)
 	noStore := fs.Bool("no-store", false, "do not keep the run in the run store")
 	quiet := fs.Bool("quiet", false, "no progress display")
+	metricsAddr := fs.String("metrics-addr", "", "serve the run's Prometheus metrics at http://`ADDR`/metrics while it lasts (e.g. 127.0.0.1:9464)")
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -74,6 +80,15 @@ func cmdRun(ctx context.Context, args []string, env *environ) error {
 	fmt.Fprintf(env.stderr, "breakerlab run: scenario %s, seed %d, time_scale %g, %d campaigns, %d replica(s)\n",
 		s.Name, s.Seed, s.TimeScale, s.Load.Campaigns, max(s.Replicas, 1))
 	opts := harness.Options{Scenario: s, Out: *out, Baseline: base}
+	if *metricsAddr != "" {
+		reg := prometheus.NewRegistry()
+		stop, err := serveMetrics(*metricsAddr, reg, env)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		opts.Registry = reg
+	}
 	if !*quiet {
 		opts.Progress = env.stderr
 		if f, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -150,6 +165,29 @@ func printSummary(env *environ, res *harness.Result) {
 	for _, f := range res.Files {
 		fmt.Fprintf(w, "wrote %s\n", f)
 	}
+}
+
+// serveMetrics serves reg at http://addr/metrics until stop is called.
+func serveMetrics(addr string, reg *prometheus.Registry, env *environ) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--metrics-addr: %w", err)}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	fmt.Fprintf(env.stderr, "breakerlab run: metrics at http://%s/metrics\n", ln.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
 }
 
 // readBaseline reads --baseline: a report.json or run directory, else the

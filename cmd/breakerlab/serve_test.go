@@ -348,3 +348,53 @@ func appendScrape(t *testing.T, db *teststorage.TestStorage, body []byte, ts tim
 	}
 	return open
 }
+
+// TestRunServesMetricsWhileItLasts: run --metrics-addr serves the run's
+// metrics while the run goes on, and stops when it ends.
+func TestRunServesMetricsWhileItLasts(t *testing.T) {
+	pr, pw := io.Pipe()
+	env, _, _ := testEnv(t, nil)
+	env.stderr = pw
+	scenario := filepath.Join(t.TempDir(), "longer.yaml")
+	if err := os.WriteFile(scenario, []byte(strings.Replace(strings.Replace(tinyRun, "%s", "== 0", 1), "duration: 2s", "duration: 12s", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(context.Background(), []string{"run", scenario, "--out", t.TempDir(), "--no-store", "--quiet", "--metrics-addr", "127.0.0.1:0"}, env)
+		pw.Close()
+	}()
+	var url string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "breakerlab run: metrics at "); ok {
+			url = rest
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" {
+		t.Fatalf("no metrics line; run ended with %v", <-done)
+	}
+	// The endpoint is up before the run registers its collectors: scrape
+	// until they show, as Prometheus would, for at most the run's length.
+	var code int
+	var body []byte
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); <-tick.C {
+		if code, body = get(t, url); bytes.Contains(body, []byte("circuit_breaker_state{")) {
+			break
+		}
+	}
+	if code != 200 || !bytes.Contains(body, []byte("circuit_breaker_state{")) || !bytes.Contains(body, []byte("fake_requests_total")) {
+		t.Fatalf("/metrics during the run: %d\n%s", code, body)
+	}
+	lint(t, body)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Error("metrics still served after the run")
+	}
+}
