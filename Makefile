@@ -42,7 +42,7 @@ fakes: build
 
 ## bench: Go benchmarks of the hot paths, then 10,000 concurrent campaigns end to end
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./breaker/... ./clients/... ./fakes/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./breaker/... ./clients/... ./fakes/... ./store/... ./graph/...
 	$(BIN) bench --campaigns 10000
 
 ## lint: formatting and vet
