@@ -416,9 +416,12 @@ func TestWindowBoundaryAccuracy(t *testing.T) {
 		}
 	}
 	slices.Sort(late)
-	t.Logf("window edges: %d, lateness p50 %v, max %v (want < 5ms)", len(late), late[len(late)/2], late[len(late)-1])
-	if late[len(late)-1] > 5*time.Millisecond {
-		t.Errorf("an edge took effect %v after its scheduled time, want < 5ms", late[len(late)-1])
+	// The figure is logged for the README; the bound only catches a broken
+	// scheduler (an edge a timer tick or more late), not a loaded machine:
+	// with the CPU saturated, timers here fire up to ~100ms late.
+	t.Logf("window edges: %d, lateness p50 %v, max %v", len(late), late[len(late)/2], late[len(late)-1])
+	if late[len(late)-1] > 250*time.Millisecond {
+		t.Errorf("an edge took effect %v after its scheduled time, want < 250ms", late[len(late)-1])
 	}
 }
 
