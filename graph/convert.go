@@ -39,6 +39,15 @@ func comparisonOf(c *reports.Comparison, head string) *Comparison {
 	return &Comparison{BaseRunID: c.BaselineRunID, HeadRunID: head, Figures: c.Figures}
 }
 
+// Page sizes of the paged lists, as the schema's defaults give them; the
+// complexity limit counts them too.
+const (
+	defaultPageSize       = 20
+	maxPageSize           = 100
+	defaultTransitions    = 100
+	maxTransitionsPerPage = 1000
+)
+
 // pageSize checks a first argument against its bounds.
 func pageSize(first *int, def, limit int, what string) (int, error) {
 	if first == nil {

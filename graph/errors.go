@@ -17,21 +17,21 @@ import (
 
 // Error codes, in every error's extensions.code.
 const (
-	CodeBadInput          = "BAD_USER_INPUT"
-	CodeNotFound          = "NOT_FOUND"
-	CodeConflict          = "CONFLICT"
-	CodeUnauthenticated   = "UNAUTHENTICATED"
-	CodeTimeout           = "TIMEOUT"
-	CodeDepthLimit        = "DEPTH_LIMIT_EXCEEDED"
-	CodeComplexityLimit   = "COMPLEXITY_LIMIT_EXCEEDED"
-	CodeInternal          = "INTERNAL"
-	CodeUnavailable       = "UNAVAILABLE"
-	CodeNoIntrospection   = "INTROSPECTION_DISABLED"
-	codeValidationFailed  = "GRAPHQL_VALIDATION_FAILED"
-	internalErrorMessage  = "internal error (the server log has the details)"
-	unavailableNoManager  = "this server does not start runs"
-	maxPageSize           = 100
-	maxTransitionsPerPage = 1000
+	CodeBadInput        = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeConflict        = "CONFLICT"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeTimeout         = "TIMEOUT"
+	CodeDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
+	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
+	CodeInternal        = "INTERNAL"
+	CodeUnavailable     = "UNAVAILABLE"
+	CodeNoIntrospection = "INTROSPECTION_DISABLED"
+)
+
+const (
+	internalErrorMessage = "internal error (the server log has the details)"
+	unavailableNoManager = "this server does not start runs"
 )
 
 // codedError is an error the resolvers classified themselves.

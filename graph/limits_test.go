@@ -136,3 +136,22 @@ func TestStartRunRejectsBadScenarios(t *testing.T) {
 		})
 	}
 }
+
+// panickyStore panics where a store would answer.
+type panickyStore struct{ store.Store }
+
+func (panickyStore) Scenarios(context.Context) ([]store.ScenarioRuns, error) {
+	panic("nil map in a backend")
+}
+
+// TestPanicIsAnInternalError: a resolver that panics answers INTERNAL
+// without the panic's text or a stack trace, and the server goes on.
+func TestPanicIsAnInternalError(t *testing.T) {
+	st := openStore(t, storetest.SQLiteDSN(t))
+	c := inProcess(t, graph.Options{Store: panickyStore{st}})
+	_, errs := do(t, c, `{ scenarios { name } }`)
+	if len(errs) != 1 || errs[0].code() != graph.CodeInternal || strings.Contains(errs[0].Message, "nil map") || strings.Contains(errs[0].Message, "goroutine") {
+		t.Fatalf("errors %+v", errs)
+	}
+	mustDo(t, c, `{ runs { totalCount } }`)
+}

@@ -19,7 +19,7 @@ import (
 
 // Transitions is the resolver for the transitions field.
 func (r *breakerResolver) Transitions(ctx context.Context, obj *Breaker, replica *int, fromMs *float64, toMs *float64, first *int) ([]Transition, error) {
-	n, err := pageSize(first, 100, maxTransitionsPerPage, "transitions")
+	n, err := pageSize(first, defaultTransitions, maxTransitionsPerPage, "transitions")
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (r *mutationResolver) AbortRun(ctx context.Context, id string) (*Run, error
 
 // Runs is the resolver for the runs field.
 func (r *queryResolver) Runs(ctx context.Context, filter *RunFilter, first *int, after *string) (*RunConnection, error) {
-	n, err := pageSize(first, 20, maxPageSize, "runs")
+	n, err := pageSize(first, defaultPageSize, maxPageSize, "runs")
 	if err != nil {
 		return nil, err
 	}

@@ -115,10 +115,10 @@ func executableConfig(r *Resolver) Config {
 		return *first
 	}
 	c.Complexity.Query.Runs = func(child int, _ *RunFilter, first *int, _ *string) int {
-		return 1 + child*size(first, 20)
+		return 1 + child*size(first, defaultPageSize)
 	}
 	c.Complexity.Breaker.Transitions = func(child int, _ *int, _, _ *float64, first *int) int {
-		return 1 + child*size(first, 100)
+		return 1 + child*size(first, defaultTransitions)
 	}
 	c.Complexity.Run.Services = func(child int, name *string) int {
 		if name != nil {
@@ -204,7 +204,7 @@ var _ interface {
 func (mutationGuard) ExtensionName() string                   { return "MutationToken" }
 func (mutationGuard) Validate(graphql.ExecutableSchema) error { return nil }
 
-// errNoToken and errBadToken explain a refused mutation.
+// errMutationsOff and errBadToken explain a refused mutation.
 var (
 	errMutationsOff = errors.New("mutations are disabled: this server listens beyond loopback and has no token (start it with --token or BREAKERLAB_TOKEN)")
 	errBadToken     = errors.New("mutations need the server's token: send Authorization: Bearer <token>")

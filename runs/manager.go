@@ -51,9 +51,10 @@ type Manager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu   sync.Mutex
-	live *liveRun // the run in progress, nil when none
-	last *liveRun // the run that finished last, for late subscribers
+	mu       sync.Mutex
+	starting bool     // a run's row is being stored
+	live     *liveRun // the run in progress, nil when none
+	last     *liveRun // the run that finished last, for late subscribers
 }
 
 // NewManager returns a Manager over opts.Store.
@@ -81,28 +82,42 @@ func NewManager(opts Options) (*Manager, error) {
 }
 
 // Start stores s as a running run and runs it in the background; it
-// returns the stored row at once. ErrBusy when a run is live.
+// returns the stored row at once. ErrBusy when a run is live or starting.
 func (m *Manager) Start(ctx context.Context, s *scenarios.Scenario) (store.Run, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	switch {
 	case m.ctx.Err() != nil:
+		m.mu.Unlock()
 		return store.Run{}, ErrClosed
 	case m.live != nil:
+		m.mu.Unlock()
 		return store.Run{}, fmt.Errorf("%w: %s", ErrBusy, m.live.id)
+	case m.starting:
+		m.mu.Unlock()
+		return store.Run{}, fmt.Errorf("%w: another run is starting", ErrBusy)
 	}
+	// The slot is taken, and Close waits for this run, before the store is
+	// written: scrapes and health checks never wait on the store here.
+	m.starting = true
+	m.wg.Add(1)
+	m.mu.Unlock()
+
 	runCtx, cancel := context.WithCancel(m.ctx)
 	lr := newLiveRun(s, cancel)
 	opts := harness.Options{Scenario: s, Registry: lr.reg, Watch: lr, WatchEvery: m.opts.WatchEvery}
 	row, err := begin(ctx, m.opts.Store, &opts)
+	m.mu.Lock()
+	m.starting = false
 	if err != nil {
+		m.mu.Unlock()
 		cancel()
+		m.wg.Done()
 		return store.Run{}, err
 	}
 	lr.id, lr.start = row.ID, row.StartedAt
 	m.live = lr
+	m.mu.Unlock()
 	m.log.Info("run started", "run", row.ID, "scenario", s.Name, "seed", s.Seed)
-	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		defer cancel()
@@ -129,20 +144,6 @@ func (m *Manager) Abort(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: %s", ErrNotLive, id)
 	}
 	lr.cancel()
-	select {
-	case <-lr.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Wait blocks until run id, if live, has ended and been stored.
-func (m *Manager) Wait(ctx context.Context, id string) error {
-	lr := m.find(id)
-	if lr == nil {
-		return nil
-	}
 	select {
 	case <-lr.done:
 		return nil

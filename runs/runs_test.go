@@ -3,6 +3,7 @@ package runs_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +133,52 @@ func TestManagerClosesLiveRunsAsAborted(t *testing.T) {
 	}
 	if _, err := m.Start(context.Background(), scenario(t)); !errors.Is(err, runs.ErrClosed) {
 		t.Errorf("start after close: %v", err)
+	}
+}
+
+// slowStore holds Create until release is closed.
+type slowStore struct {
+	store.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s slowStore) Create(ctx context.Context, r store.Run) error {
+	close(s.entered)
+	<-s.release
+	return s.Store.Create(ctx, r)
+}
+
+// TestStartDoesNotHoldTheManagerOnTheStore: while a run's row is being
+// stored, another start is refused as busy and the live status and metrics
+// answer at once instead of waiting for the store.
+func TestStartDoesNotHoldTheManagerOnTheStore(t *testing.T) {
+	slow := slowStore{Store: openStore(t, storetest.SQLiteDSN(t)), entered: make(chan struct{}), release: make(chan struct{})}
+	m, err := runs.NewManager(runs.Options{Store: slow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	started := make(chan error, 1)
+	go func() {
+		_, err := m.Start(context.Background(), scenario(t))
+		started <- err
+	}()
+	<-slow.entered
+	if _, err := m.Start(context.Background(), scenario(t)); !errors.Is(err, runs.ErrBusy) || !strings.Contains(err.Error(), "starting") {
+		t.Errorf("start while another is starting: %v", err)
+	}
+	if _, live := m.Live(); live {
+		t.Error("a run not yet stored shows as live")
+	}
+	if _, err := m.Gatherer().Gather(); err != nil {
+		t.Error(err)
+	}
+	close(slow.release)
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if _, live := m.Live(); !live {
+		t.Error("the started run is not live")
 	}
 }

@@ -85,13 +85,12 @@ func (s *sqlStore) finish(ctx context.Context, r Run) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = $1, passed = $2, finished_at = $3, report_json = $4
-			WHERE id = $5`,
-			string(r.Status), r.Status.passed(), s.d.nullTime(dbInstant(r.FinishedAt)), report, r.ID)
-		if err == nil && !r.StartedAt.IsZero() {
-			// The report's start is the run's clock; the row's was set just before it.
-			_, err = tx.ExecContext(ctx, `UPDATE runs SET started_at = $1 WHERE id = $2`, s.d.timeArg(dbInstant(r.StartedAt)), r.ID)
-		}
+		// A given start replaces the row's: the report's clock started just
+		// after the row was created.
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = $1, passed = $2, finished_at = $3, report_json = $4,
+			started_at = COALESCE($5, started_at) WHERE id = $6`,
+			string(r.Status), r.Status.passed(), s.d.nullTime(dbInstant(r.FinishedAt)), report,
+			s.d.nullTime(dbInstant(r.StartedAt)), r.ID)
 		if err != nil {
 			return err
 		}
@@ -199,7 +198,7 @@ func (s *sqlStore) list(ctx context.Context, f Filter, first int, after string) 
 		p.Runs, p.HasNextPage = p.Runs[:first], true
 	}
 	if n := len(p.Runs); n > 0 {
-		p.EndCursor = encodeCursor(p.Runs[n-1].StartedAt, p.Runs[n-1].ID)
+		p.EndCursor = Cursor(p.Runs[n-1])
 	}
 	return p, nil
 }
